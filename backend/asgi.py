@@ -1,0 +1,49 @@
+"""HTTP and websocket on the same /graphql path, under Daphne; everything else is Django."""
+
+import asyncio
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.urls import re_path  # noqa: E402
+from strawberry.channels import GraphQLHTTPConsumer, GraphQLWSConsumer  # noqa: E402
+
+from schema import schema  # noqa: E402
+from subscriptions.events import bind_server_loop  # noqa: E402
+
+
+class BindEventLoop:
+    """Lets background pipeline threads publish on this server's loop (the in-memory layer lives there)."""
+
+    def __init__(self, app):  # type: ignore[no-untyped-def]
+        self.app = app
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        bind_server_loop(asyncio.get_running_loop())
+        return await self.app(scope, receive, send)
+
+
+application = BindEventLoop(
+    ProtocolTypeRouter(
+        {
+            "http": AuthMiddlewareStack(
+                URLRouter(
+                    [
+                        re_path(r"^graphql/?$", GraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql")),
+                        re_path(r"^", ASGIStaticFilesHandler(django_asgi)),
+                    ]
+                )
+            ),
+            "websocket": AuthMiddlewareStack(
+                URLRouter([re_path(r"^graphql/?$", GraphQLWSConsumer.as_asgi(schema=schema))])
+            ),
+        }
+    )
+)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ArrangementConfig(AppConfig):
+    name = "modules.arrangement"
+    label = "arrangement"

@@ -1,0 +1,99 @@
+"""The core: a Composition owns every element; StageRun and Artifact track its making."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Status(models.TextChoices):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+TERMINAL_STATUSES = {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}
+
+
+class StageStatus(models.TextChoices):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+    CANCELLED = "CANCELLED"
+
+
+class Composition(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="compositions"
+    )
+    prompt = models.TextField()
+    seed = models.BigIntegerField()
+    duration_seconds = models.PositiveIntegerField(default=60)
+    instrumental = models.BooleanField(default=False)
+    inputs = models.JSONField(default=dict, blank=True, help_text="Explicit inputs of createComposition")
+    context = models.JSONField(default=dict, blank=True, help_text="The shared CompositionContext")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True, default="")
+    last_seq = models.PositiveIntegerField(default=0, help_text="Sequence number of the latest event")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.prompt[:60]}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class StageRun(models.Model):
+    composition = models.ForeignKey(Composition, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=32)
+    position = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=StageStatus.choices, default=StageStatus.PENDING)
+    progress = models.FloatField(default=0.0)
+    message = models.CharField(max_length=200, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["composition", "position"]
+        constraints = [models.UniqueConstraint(fields=["composition", "name"], name="unique_stage_per_composition")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+def artifact_path(instance: Artifact, filename: str) -> str:
+    return f"compositions/{instance.composition_id}/{filename}"
+
+
+class Artifact(models.Model):
+    """A file a stage wrote through Django's storage API."""
+
+    composition = models.ForeignKey(Composition, on_delete=models.CASCADE, related_name="artifacts")
+    stage = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, help_text="midi, audio, ...")
+    name = models.CharField(max_length=200)
+    file = models.FileField(upload_to=artifact_path, max_length=300)
+    mime_type = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["composition", "stage", "name"]
+        constraints = [models.UniqueConstraint(fields=["composition", "name"], name="unique_artifact_name")]
+
+    def __str__(self) -> str:
+        return self.name

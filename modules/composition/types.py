@@ -1,0 +1,158 @@
+"""The core's GraphQL types: Composition's own fields, stages, artifacts, context, input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+import strawberry_django
+from strawberry import relay
+
+from . import models
+from .context import CompositionContext
+
+
+@strawberry.enum(description="Where the composition is in its making.")
+class CompositionStatus(Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.enum(description="Where a stage is.")
+class StageStatus(Enum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry_django.type(models.Artifact, name="Artifact", description="A file made for a composition.")
+class ArtifactType:
+    kind: str
+    name: str
+    stage: str
+    mime_type: str
+    size_bytes: int
+    duration_seconds: float | None
+
+    @strawberry_django.field(only=["file"], description="Where to download the file.")
+    def url(self, root: models.Artifact) -> str:
+        return root.file.url
+
+
+@strawberry_django.type(models.StageRun, name="StageRun", description="One stage of the pipeline for a composition.")
+class StageRunType:
+    name: str
+    position: int
+    progress: float
+    message: str
+    error: str = strawberry_django.field(description="Why the stage failed; empty unless FAILED.")
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @strawberry_django.field(only=["status"])
+    def status(self, root: models.StageRun) -> StageStatus:
+        return StageStatus(root.status)
+
+
+@strawberry.type(description="Where a context value came from: prompt, input, genre, mood, seed or default.")
+class ContextSource:
+    field: str
+    source: str
+
+
+@strawberry.type(name="GenreShare", description="A genre and its weight in a blend (weights sum to 1).")
+class GenreShare:
+    name: str
+    weight: float
+
+
+@strawberry.type(description="The shared context every stage reads and enriches.")
+class CompositionContextType:
+    mood: str | None
+    valence: float | None
+    energy: float | None
+    genres: list[GenreShare]
+    key: str | None
+    scale: str | None
+    tempo: float | None
+    time_signature: list[int]
+    instruments: list[str]
+    vocal_style: str | None
+    vocal_range: list[int] | None
+    loudness_target: float | None
+    total_beats: float
+    sources: list[ContextSource]
+
+    @classmethod
+    def from_context(cls, ctx: CompositionContext) -> CompositionContextType:
+        return cls(
+            mood=ctx.mood.name if ctx.mood else None,
+            valence=ctx.mood.valence if ctx.mood else None,
+            energy=ctx.energy,
+            genres=[GenreShare(name=g.name, weight=g.weight) for g in ctx.genres],
+            key=ctx.key,
+            scale=ctx.scale,
+            tempo=ctx.tempo,
+            time_signature=list(ctx.time_signature),
+            instruments=list(ctx.instruments),
+            vocal_style=ctx.vocal_style,
+            vocal_range=ctx.vocal_range,
+            loudness_target=ctx.loudness_target,
+            total_beats=ctx.total_beats,
+            sources=[ContextSource(field=k, source=v) for k, v in sorted(ctx.sources.items())],
+        )
+
+
+class CompositionFields:
+    """The core's fields of `Composition`; the schema package adds the modules' fields."""
+
+    prompt: str
+    seed: int
+    duration_seconds: int
+    instrumental: bool
+    error: str = strawberry_django.field(description="Why the composition failed; empty unless FAILED.")
+    created_at: datetime
+    finished_at: datetime | None
+    last_seq: int = strawberry_django.field(description="Sequence number of the latest progress event.")
+    stages: list[StageRunType]
+    artifacts: list[ArtifactType]
+
+    @strawberry_django.field(only=["status"])
+    def status(self, root: models.Composition) -> CompositionStatus:
+        return CompositionStatus(root.status)
+
+    @strawberry_django.field(only=["context"], description="The shared composition context and its sources.")
+    def context(self, root: models.Composition) -> CompositionContextType:
+        return CompositionContextType.from_context(CompositionContext.from_dict(root.context))
+
+
+@strawberry.input(description="A genre and its weight, for blends.")
+class GenreWeightInput:
+    name: str
+    weight: float = 1.0
+
+
+@strawberry.input(description="What to compose. Only the prompt is required.")
+class CreateCompositionInput:
+    prompt: str
+    seed: int | None = None
+    duration_seconds: int = strawberry.field(default=60, description="15 to 240 seconds.")
+    mood: str | None = None
+    genres: list[GenreWeightInput] | None = None
+    key: str | None = strawberry.field(default=None, description="Tonic, e.g. C, F# or Bb.")
+    scale: str | None = strawberry.field(default=None, description="major, minor, dorian, lydian, ...")
+    tempo: float | None = strawberry.field(default=None, description="Beats per minute.")
+    voice: str | None = None
+    lyrics: str | None = strawberry.field(default=None, description="Your own lyrics, fitted to the melody.")
+    instrumental: bool = False
+
+
+__all__ = ["ArtifactType", "CompositionFields", "CreateCompositionInput", "relay"]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GenreConfig(AppConfig):
+    name = "modules.genre"
+    label = "genre"

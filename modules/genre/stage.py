@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from modules.composition.context import SOURCE_GENRE, CompositionContext
+from modules.composition.models import Composition
+from modules.composition.stages import InputError, Progress, Stage, stage_seed
+
+from .catalog import GENRES
+from .engine import blend_genres
+from .models import GenreBlend
+
+MIN_TEMPO, MAX_TEMPO = 40.0, 220.0
+
+
+class GenreStage(Stage):
+    name = "genre"
+    needs = ("mood",)
+
+    def validate(self, inputs: dict[str, Any]) -> None:
+        genres = inputs.get("genres")
+        if genres is not None:
+            if len(genres) > 3:
+                raise InputError("genres", "at most 3 genres can be blended")
+            for item in genres:
+                name = str(item.get("name", "")).lower()
+                if name not in GENRES:
+                    raise InputError(
+                        "genres", f"unknown genre {item.get('name')!r}; choose from: {', '.join(sorted(GENRES))}"
+                    )
+                if not float(item.get("weight", 1.0)) > 0:
+                    raise InputError("genres", f"weight of {name!r} must be greater than 0")
+        tempo = inputs.get("tempo")
+        if tempo is not None and not MIN_TEMPO <= float(tempo) <= MAX_TEMPO:
+            raise InputError("tempo", f"tempo must be between {MIN_TEMPO:g} and {MAX_TEMPO:g} bpm, not {tempo}")
+
+    def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
+        result = blend_genres(context, stage_seed(context.seed, self.name))
+        style = result.style
+        GenreBlend.objects.update_or_create(
+            composition=composition,
+            defaults={
+                "primary": result.genres[0].name,
+                "weights": [{"name": g.name, "weight": round(g.weight, 4)} for g in result.genres],
+                "source": result.genres_source,
+                "tempo": result.tempo,
+                "swing": style.swing,
+                "density": style.density,
+                "loudness_target": result.loudness_target,
+                "programs": style.programs,
+            },
+        )
+        context.genres = result.genres
+        context.style = style
+        context.tempo = result.tempo
+        context.instruments = result.instruments
+        context.loudness_target = result.loudness_target
+        context.sources.update(
+            genres=result.genres_source,
+            tempo=result.tempo_source,
+            instruments=SOURCE_GENRE,
+            loudness_target=SOURCE_GENRE,
+        )
+
+
+STAGE = GenreStage()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MasteringConfig(AppConfig):
+    name = "modules.mastering"
+    label = "mastering"

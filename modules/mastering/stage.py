@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from django.conf import settings
+
+from modules.composition.artifacts import artifact_save
+from modules.composition.context import CompositionContext
+from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
+from modules.composition.models import Composition
+from modules.composition.stages import Progress, Stage
+
+from .encode import encode_audio
+from .engine import RenderTrack, render_and_master
+from .models import Master
+
+AUDIO_FORMATS = ("wav", "flac", "mp3")
+
+
+class MasteringStage(Stage):
+    name = "mastering"
+    needs = ("arrangement", "voice")
+
+    def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
+        # The elements of earlier stages, through the composition's reverse relations.
+        tracks = [
+            RenderTrack(
+                name=layer.name,
+                notes=layer.notes,
+                program=layer.program,
+                channel=DRUM_CHANNEL if layer.is_drum else layer.channel,
+                is_drum=layer.is_drum,
+                volume=layer.volume,
+                pan=layer.pan,
+            )
+            for layer in composition.layers.order_by("index")
+        ]
+        vocal = getattr(composition, "voice", None)  # absent for instrumentals
+        if vocal is not None:
+            tracks.append(
+                RenderTrack(
+                    name="vocal",
+                    notes=vocal.notes,
+                    program=vocal.program,
+                    channel=15,
+                    is_drum=False,
+                    volume=110,
+                    pan=64,
+                )
+            )
+        tempo = float(context.tempo or 120.0)
+        target = float(context.loudness_target if context.loudness_target is not None else -14.0)
+        result, _stems = render_and_master(
+            tracks,
+            tempo_bpm=tempo,
+            total_beats=context.total_beats,
+            target_lufs=target,
+            soundfont_path=settings.CODA_SOUNDFONT,
+            sample_rate=settings.CODA_SAMPLE_RATE,
+            progress=lambda fraction, message: progress(0.8 * fraction, message),
+        )
+        files = {}
+        for i, fmt in enumerate(AUDIO_FORMATS):
+            progress(0.8 + 0.2 * i / len(AUDIO_FORMATS), f"encoding {fmt}")
+            files[fmt] = artifact_save(
+                composition,
+                stage=self.name,
+                kind="audio",
+                name=f"master.{fmt}",
+                data=encode_audio(result.audio, result.sample_rate, fmt),
+                duration_seconds=result.duration_seconds,
+            )
+        full_midi = artifact_save(
+            composition,
+            stage=self.name,
+            kind="midi",
+            name="composition.mid",
+            data=write_midi(
+                [
+                    MidiTrack(
+                        t.name,
+                        t.notes,
+                        channel=t.channel,
+                        program=t.program,
+                        volume=t.volume,
+                        pan=t.pan,
+                        lyrics=vocal.syllables if vocal is not None and t.name == "vocal" else [],
+                    )
+                    for t in tracks
+                ],
+                tempo,
+            ),
+            duration_seconds=result.duration_seconds,
+        )
+        Master.objects.update_or_create(
+            composition=composition,
+            defaults={
+                "target_lufs": result.target_lufs,
+                "loudness_before": result.loudness_before,
+                "integrated_lufs": result.integrated_lufs,
+                "gain_db": result.gain_db,
+                "sample_peak_dbfs": result.sample_peak_dbfs,
+                "true_peak_dbtp": result.true_peak_dbtp,
+                "duration_seconds": result.duration_seconds,
+                "sample_rate": result.sample_rate,
+                "wav": files["wav"],
+                "flac": files["flac"],
+                "mp3": files["mp3"],
+                "midi": full_midi,
+            },
+        )
+
+
+STAGE = MasteringStage()

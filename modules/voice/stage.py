@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from modules.composition.artifacts import artifact_save
+from modules.composition.context import CompositionContext
+from modules.composition.midi import MidiTrack, write_midi
+from modules.composition.models import Composition
+from modules.composition.stages import InputError, Progress, Stage, stage_seed
+
+from .engine import VOICES, sing
+from .models import VocalLine
+
+VOCAL_CHANNEL = 15
+
+
+class VoiceStage(Stage):
+    name = "voice"
+    needs = ("lyrics", "arrangement")
+
+    def validate(self, inputs: dict[str, Any]) -> None:
+        voice = inputs.get("voice")
+        if voice is not None and str(voice).lower() not in VOICES:
+            raise InputError("voice", f"unknown voice {voice!r}; choose one of: {', '.join(VOICES)}")
+
+    def applies(self, context: CompositionContext) -> bool:
+        return not context.instrumental and bool(context.lyrics)
+
+    def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
+        if "voice" in context.inputs:
+            context.inputs["voice"] = str(context.inputs["voice"]).lower()
+        result = sing(context, stage_seed(context.seed, self.name))
+        tempo = float(context.tempo or 120.0)
+        track = vocal_track(result.notes, result.syllables, result.program)
+        midi = artifact_save(
+            composition,
+            stage=self.name,
+            kind="midi",
+            name="vocal.mid",
+            data=write_midi([track], tempo),
+            duration_seconds=context.total_beats * 60.0 / tempo,
+        )
+        VocalLine.objects.update_or_create(
+            composition=composition,
+            defaults={
+                "voice": result.voice,
+                "source": result.voice_source,
+                "low": result.low,
+                "high": result.high,
+                "program": result.program,
+                "notes": result.notes,
+                "syllables": result.syllables,
+                "midi": midi,
+            },
+        )
+        context.vocal_style = result.voice
+        context.vocal_range = [result.low, result.high]
+        context.sources.update(vocal_style=result.voice_source, vocal_range=result.voice_source)
+
+
+def vocal_track(notes: list[list[float]], syllables: list[str], program: int) -> MidiTrack:
+    return MidiTrack(name="vocal", notes=notes, channel=VOCAL_CHANNEL, program=program, volume=110, lyrics=syllables)
+
+
+STAGE = VoiceStage()

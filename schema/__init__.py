@@ -1,0 +1,5 @@
+"""The one GraphQL schema, built from the modules' contributions."""
+
+from .schema import schema
+
+__all__ = ["schema"]

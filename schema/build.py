@@ -1,0 +1,48 @@
+"""Builds types from the modules' contributions: the schema package only collects."""
+
+from __future__ import annotations
+
+import importlib
+import typing
+from typing import Any
+
+import strawberry
+import strawberry_django
+from django.conf import settings
+from django.db.models import Model
+
+CORE_MODULE = "modules.composition"
+
+
+def module_names() -> list[str]:
+    return [CORE_MODULE, *settings.CODA_STAGES]
+
+
+def contributions(part: str) -> list[type]:
+    """Each module's `types.<part>` class (CompositionFields, QueryFields, MutationFields...), if any."""
+    found = []
+    for name in module_names():
+        module = importlib.import_module(f"{name}.types")
+        if hasattr(module, part):
+            found.append(getattr(module, part))
+    return found
+
+
+def merged_namespace(mixins: list[type]) -> dict[str, Any]:
+    """One class body from several: evaluated annotations plus field objects."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {}
+    for mixin in mixins:
+        annotations.update(typing.get_type_hints(mixin))
+        namespace.update({k: v for k, v in vars(mixin).items() if not k.startswith("__")})
+    namespace["__annotations__"] = annotations
+    return namespace
+
+
+def django_type(name: str, model: type[Model], mixins: list[type], bases: tuple[type, ...] = (), **options: Any) -> type:
+    cls = type(name, bases, merged_namespace(mixins))
+    return strawberry_django.type(model, name=name, **options)(cls)
+
+
+def root_type(name: str, mixins: list[type]) -> type:
+    return strawberry.type(type(name, (), merged_namespace(mixins)), name=name)
