@@ -36,7 +36,9 @@ application = BindEventLoop(
             "http": AuthMiddlewareStack(
                 URLRouter(
                     [
-                        re_path(r"^graphql/?$", GraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql")),
+                        re_path(
+                            r"^graphql/?$", GraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql")
+                        ),
                         re_path(r"^", ASGIStaticFilesHandler(django_asgi)),
                     ]
                 )

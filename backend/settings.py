@@ -84,7 +84,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{DATA_DIR / 'coda.sqlite3'}", conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", 0))
+        default=f"sqlite:///{DATA_DIR / 'coda.sqlite3'}",
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", 0)),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -105,7 +106,9 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("CODA_MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": os.environ.get("CODA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": os.environ.get("CODA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -125,7 +128,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
 # How the pipeline runs: "celery" (workers on Redis), "thread" (background thread
 # in this process, the embedded default) or "sync" (inline, for the CLI and tests).

@@ -39,7 +39,9 @@ def merged_namespace(mixins: list[type]) -> dict[str, Any]:
     return namespace
 
 
-def django_type(name: str, model: type[Model], mixins: list[type], bases: tuple[type, ...] = (), **options: Any) -> type:
+def django_type(
+    name: str, model: type[Model], mixins: list[type], bases: tuple[type, ...] = (), **options: Any
+) -> type:
     cls = type(name, bases, merged_namespace(mixins))
     return strawberry_django.type(model, name=name, **options)(cls)
 

@@ -53,7 +53,9 @@ class CoreQuery:
             raise NotFound(f"no composition with id {id}", id=str(id))
         return composition
 
-    @strawberry_django.connection(DjangoListConnection[Composition], description="Compositions, newest first.")
+    @strawberry_django.connection(
+        DjangoListConnection[Composition], description="Compositions, newest first."
+    )
     def compositions(self) -> list[Composition]:  # type: ignore[valid-type]
         return models.Composition.objects.order_by("-created_at", "-id")  # type: ignore[return-value]
 

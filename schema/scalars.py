@@ -20,5 +20,3 @@ JSONObject = strawberry.scalar(
     serialize=lambda value: value,
     parse_value=lambda value: value,
 )
-
-

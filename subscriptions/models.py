@@ -8,7 +8,9 @@ from modules.composition.models import Composition
 class ProgressEvent(models.Model):
     composition = models.ForeignKey(Composition, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()
-    stage = models.CharField(max_length=32, blank=True, default="", help_text="empty for the composition itself")
+    stage = models.CharField(
+        max_length=32, blank=True, default="", help_text="empty for the composition itself"
+    )
     status = models.CharField(max_length=16)
     progress = models.FloatField(default=0.0)
     message = models.CharField(max_length=300, blank=True, default="")

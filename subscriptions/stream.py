@@ -27,7 +27,9 @@ def _logged_after(composition_id: int, after_seq: int) -> list[dict[str, Any]]:
     return [event_payload(e) for e in events]
 
 
-async def composition_events(ws: Any, composition_id: int, after_seq: int = 0) -> AsyncGenerator[dict[str, Any]]:
+async def composition_events(
+    ws: Any, composition_id: int, after_seq: int = 0
+) -> AsyncGenerator[dict[str, Any]]:
     async with ws.listen_to_channel(EVENT_TYPE, groups=[group_name(composition_id)]) as live:
         last = after_seq
         for payload in await _logged_after(composition_id, last):

@@ -68,7 +68,9 @@ class StageRun(models.Model):
 
     class Meta:
         ordering = ["composition", "position"]
-        constraints = [models.UniqueConstraint(fields=["composition", "name"], name="unique_stage_per_composition")]
+        constraints = [
+            models.UniqueConstraint(fields=["composition", "name"], name="unique_stage_per_composition")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"

@@ -61,7 +61,9 @@ def execute_stage(composition_id: int, stage_name: str) -> str:
 
     context = CompositionContext.from_dict(composition.context)
     if not stage.applies(context):
-        StageRun.objects.filter(pk=run.pk).update(status=StageStatus.SKIPPED, progress=1.0, finished_at=timezone.now())
+        StageRun.objects.filter(pk=run.pk).update(
+            status=StageStatus.SKIPPED, progress=1.0, finished_at=timezone.now()
+        )
         publish_event(composition_id, stage=stage_name, status="SKIPPED", progress=1.0, message="not needed")
         return StageStatus.SKIPPED
 
@@ -87,15 +89,17 @@ def execute_stage(composition_id: int, stage_name: str) -> str:
         _fail(composition, run, f"{type(exc).__name__}: {exc}")
         return StageStatus.FAILED
     _merge_context(composition_id, before, context.to_dict())
-    StageRun.objects.filter(pk=run.pk).update(status=StageStatus.SUCCEEDED, progress=1.0, finished_at=timezone.now())
+    StageRun.objects.filter(pk=run.pk).update(
+        status=StageStatus.SUCCEEDED, progress=1.0, finished_at=timezone.now()
+    )
     publish_event(composition_id, stage=stage_name, status="SUCCEEDED", progress=1.0)
     return StageStatus.SUCCEEDED
 
 
 def finish_composition(composition_id: int) -> str:
-    updated = Composition.objects.filter(pk=composition_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
-        status=Status.SUCCEEDED, finished_at=timezone.now()
-    )
+    updated = Composition.objects.filter(
+        pk=composition_id, status__in=[Status.QUEUED, Status.RUNNING]
+    ).update(status=Status.SUCCEEDED, finished_at=timezone.now())
     if updated:
         publish_event(composition_id, status="SUCCEEDED", progress=1.0, message="composition ready")
     return Composition.objects.values_list("status", flat=True).get(pk=composition_id)

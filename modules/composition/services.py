@@ -46,11 +46,13 @@ def composition_create(
         raise InputError("prompt", "prompt must not be empty")
     if len(prompt) > settings.CODA_MAX_PROMPT_CHARS:
         raise InputError(
-            "prompt", f"prompt is {len(prompt)} characters long; the limit is {settings.CODA_MAX_PROMPT_CHARS}"
+            "prompt",
+            f"prompt is {len(prompt)} characters long; the limit is {settings.CODA_MAX_PROMPT_CHARS}",
         )
     if not MIN_DURATION <= duration_seconds <= MAX_DURATION:
         raise InputError(
-            "durationSeconds", f"durationSeconds must be between {MIN_DURATION} and {MAX_DURATION}, not {duration_seconds}"
+            "durationSeconds",
+            f"durationSeconds must be between {MIN_DURATION} and {MAX_DURATION}, not {duration_seconds}",
         )
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError("seed", f"seed must be between 0 and {MAX_SEED}")

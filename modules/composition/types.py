@@ -46,7 +46,9 @@ class ArtifactType:
         return root.file.url
 
 
-@strawberry_django.type(models.StageRun, name="StageRun", description="One stage of the pipeline for a composition.")
+@strawberry_django.type(
+    models.StageRun, name="StageRun", description="One stage of the pipeline for a composition."
+)
 class StageRunType:
     name: str
     position: int

@@ -26,13 +26,16 @@ class GenreStage(Stage):
                 name = str(item.get("name", "")).lower()
                 if name not in GENRES:
                     raise InputError(
-                        "genres", f"unknown genre {item.get('name')!r}; choose from: {', '.join(sorted(GENRES))}"
+                        "genres",
+                        f"unknown genre {item.get('name')!r}; choose from: {', '.join(sorted(GENRES))}",
                     )
                 if not float(item.get("weight", 1.0)) > 0:
                     raise InputError("genres", f"weight of {name!r} must be greater than 0")
         tempo = inputs.get("tempo")
         if tempo is not None and not MIN_TEMPO <= float(tempo) <= MAX_TEMPO:
-            raise InputError("tempo", f"tempo must be between {MIN_TEMPO:g} and {MAX_TEMPO:g} bpm, not {tempo}")
+            raise InputError(
+                "tempo", f"tempo must be between {MIN_TEMPO:g} and {MAX_TEMPO:g} bpm, not {tempo}"
+            )
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
         result = blend_genres(context, stage_seed(context.seed, self.name))

@@ -10,7 +10,9 @@ from . import models
 from .catalog import GENRES
 
 
-@strawberry_django.type(models.GenreBlend, name="GenreBlend", description="The weighted genre blend and its style.")
+@strawberry_django.type(
+    models.GenreBlend, name="GenreBlend", description="The weighted genre blend and its style."
+)
 class GenreBlendType:
     primary: str
     source: str

@@ -31,4 +31,7 @@ class CompositionFields:
 class QueryFields:
     @strawberry.field(description="The moods Coda knows, for the `mood` input.")
     def moods(self) -> list[MoodInfo]:
-        return [MoodInfo(name=m.name, valence=m.valence, energy=m.energy, description=m.description) for m in MOODS.values()]
+        return [
+            MoodInfo(name=m.name, valence=m.valence, energy=m.energy, description=m.description)
+            for m in MOODS.values()
+        ]

@@ -5,29 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('composition', '0001_initial'),
+        ("composition", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProgressEvent',
+            name="ProgressEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('stage', models.CharField(blank=True, default='', help_text='empty for the composition itself', max_length=32)),
-                ('status', models.CharField(max_length=16)),
-                ('progress', models.FloatField(default=0.0)),
-                ('message', models.CharField(blank=True, default='', max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('composition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='composition.composition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField()),
+                (
+                    "stage",
+                    models.CharField(
+                        blank=True, default="", help_text="empty for the composition itself", max_length=32
+                    ),
+                ),
+                ("status", models.CharField(max_length=16)),
+                ("progress", models.FloatField(default=0.0)),
+                ("message", models.CharField(blank=True, default="", max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "composition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="composition.composition",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['composition', 'seq'],
-                'constraints': [models.UniqueConstraint(fields=('composition', 'seq'), name='unique_event_seq')],
+                "ordering": ["composition", "seq"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("composition", "seq"), name="unique_event_seq")
+                ],
             },
         ),
     ]

@@ -5,50 +5,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('composition', '0001_initial'),
+        ("composition", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Layer',
+            name="Layer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=32)),
-                ('role', models.CharField(max_length=16)),
-                ('program', models.PositiveSmallIntegerField()),
-                ('channel', models.PositiveSmallIntegerField()),
-                ('is_drum', models.BooleanField(default=False)),
-                ('volume', models.PositiveSmallIntegerField(default=100)),
-                ('pan', models.PositiveSmallIntegerField(default=64)),
-                ('note_count', models.PositiveIntegerField(default=0)),
-                ('notes', models.JSONField(default=list, help_text='[[pitch, start_beat, duration_beats, velocity], ...]')),
-                ('composition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='layers', to='composition.composition')),
-                ('midi', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='composition.artifact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=32)),
+                ("role", models.CharField(max_length=16)),
+                ("program", models.PositiveSmallIntegerField()),
+                ("channel", models.PositiveSmallIntegerField()),
+                ("is_drum", models.BooleanField(default=False)),
+                ("volume", models.PositiveSmallIntegerField(default=100)),
+                ("pan", models.PositiveSmallIntegerField(default=64)),
+                ("note_count", models.PositiveIntegerField(default=0)),
+                (
+                    "notes",
+                    models.JSONField(
+                        default=list, help_text="[[pitch, start_beat, duration_beats, velocity], ...]"
+                    ),
+                ),
+                (
+                    "composition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="layers",
+                        to="composition.composition",
+                    ),
+                ),
+                (
+                    "midi",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="composition.artifact",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['composition', 'index'],
+                "ordering": ["composition", "index"],
             },
         ),
         migrations.CreateModel(
-            name='Section',
+            name="Section",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=32)),
-                ('start_bar', models.PositiveIntegerField()),
-                ('bars', models.PositiveIntegerField()),
-                ('energy', models.FloatField()),
-                ('vocal', models.BooleanField(default=False)),
-                ('chords', models.JSONField(default=list, help_text='chord symbols in order')),
-                ('composition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='composition.composition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=32)),
+                ("start_bar", models.PositiveIntegerField()),
+                ("bars", models.PositiveIntegerField()),
+                ("energy", models.FloatField()),
+                ("vocal", models.BooleanField(default=False)),
+                ("chords", models.JSONField(default=list, help_text="chord symbols in order")),
+                (
+                    "composition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sections",
+                        to="composition.composition",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['composition', 'index'],
+                "ordering": ["composition", "index"],
             },
         ),
     ]

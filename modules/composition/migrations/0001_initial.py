@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,64 +15,150 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Composition',
+            name="Composition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prompt', models.TextField()),
-                ('seed', models.BigIntegerField()),
-                ('duration_seconds', models.PositiveIntegerField(default=60)),
-                ('instrumental', models.BooleanField(default=False)),
-                ('inputs', models.JSONField(blank=True, default=dict, help_text='Explicit inputs of createComposition')),
-                ('context', models.JSONField(blank=True, default=dict, help_text='The shared CompositionContext')),
-                ('status', models.CharField(choices=[('QUEUED', 'Queued'), ('RUNNING', 'Running'), ('SUCCEEDED', 'Succeeded'), ('FAILED', 'Failed'), ('CANCELLED', 'Cancelled')], db_index=True, default='QUEUED', max_length=16)),
-                ('error', models.TextField(blank=True, default='')),
-                ('last_seq', models.PositiveIntegerField(default=0, help_text='Sequence number of the latest event')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='compositions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("prompt", models.TextField()),
+                ("seed", models.BigIntegerField()),
+                ("duration_seconds", models.PositiveIntegerField(default=60)),
+                ("instrumental", models.BooleanField(default=False)),
+                (
+                    "inputs",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Explicit inputs of createComposition"
+                    ),
+                ),
+                (
+                    "context",
+                    models.JSONField(blank=True, default=dict, help_text="The shared CompositionContext"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("QUEUED", "Queued"),
+                            ("RUNNING", "Running"),
+                            ("SUCCEEDED", "Succeeded"),
+                            ("FAILED", "Failed"),
+                            ("CANCELLED", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="QUEUED",
+                        max_length=16,
+                    ),
+                ),
+                ("error", models.TextField(blank=True, default="")),
+                (
+                    "last_seq",
+                    models.PositiveIntegerField(default=0, help_text="Sequence number of the latest event"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compositions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Artifact',
+            name="Artifact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(max_length=32)),
-                ('kind', models.CharField(help_text='midi, audio, ...', max_length=32)),
-                ('name', models.CharField(max_length=200)),
-                ('file', models.FileField(max_length=300, upload_to=modules.composition.models.artifact_path)),
-                ('mime_type', models.CharField(max_length=64)),
-                ('size_bytes', models.PositiveBigIntegerField(default=0)),
-                ('duration_seconds', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('composition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='artifacts', to='composition.composition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stage", models.CharField(max_length=32)),
+                ("kind", models.CharField(help_text="midi, audio, ...", max_length=32)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "file",
+                    models.FileField(max_length=300, upload_to=modules.composition.models.artifact_path),
+                ),
+                ("mime_type", models.CharField(max_length=64)),
+                ("size_bytes", models.PositiveBigIntegerField(default=0)),
+                ("duration_seconds", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "composition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="artifacts",
+                        to="composition.composition",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['composition', 'stage', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('composition', 'name'), name='unique_artifact_name')],
+                "ordering": ["composition", "stage", "name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("composition", "name"), name="unique_artifact_name")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StageRun',
+            name="StageRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=32)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('RUNNING', 'Running'), ('SUCCEEDED', 'Succeeded'), ('FAILED', 'Failed'), ('SKIPPED', 'Skipped'), ('CANCELLED', 'Cancelled')], default='PENDING', max_length=16)),
-                ('progress', models.FloatField(default=0.0)),
-                ('message', models.CharField(blank=True, default='', max_length=200)),
-                ('error', models.TextField(blank=True, default='')),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('composition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='composition.composition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=32)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("RUNNING", "Running"),
+                            ("SUCCEEDED", "Succeeded"),
+                            ("FAILED", "Failed"),
+                            ("SKIPPED", "Skipped"),
+                            ("CANCELLED", "Cancelled"),
+                        ],
+                        default="PENDING",
+                        max_length=16,
+                    ),
+                ),
+                ("progress", models.FloatField(default=0.0)),
+                ("message", models.CharField(blank=True, default="", max_length=200)),
+                ("error", models.TextField(blank=True, default="")),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "composition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="composition.composition",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['composition', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('composition', 'name'), name='unique_stage_per_composition')],
+                "ordering": ["composition", "position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("composition", "name"), name="unique_stage_per_composition"
+                    )
+                ],
             },
         ),
     ]

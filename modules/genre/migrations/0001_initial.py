@@ -5,27 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('composition', '0001_initial'),
+        ("composition", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GenreBlend',
+            name="GenreBlend",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('primary', models.CharField(max_length=32)),
-                ('weights', models.JSONField(default=list, help_text='[{"name": ..., "weight": ...}], heaviest first')),
-                ('source', models.CharField(max_length=16)),
-                ('tempo', models.FloatField()),
-                ('swing', models.FloatField(default=0.0)),
-                ('density', models.FloatField(default=0.5)),
-                ('loudness_target', models.FloatField()),
-                ('programs', models.JSONField(default=dict, help_text='role -> GM program')),
-                ('composition', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='genre', to='composition.composition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("primary", models.CharField(max_length=32)),
+                (
+                    "weights",
+                    models.JSONField(
+                        default=list, help_text='[{"name": ..., "weight": ...}], heaviest first'
+                    ),
+                ),
+                ("source", models.CharField(max_length=16)),
+                ("tempo", models.FloatField()),
+                ("swing", models.FloatField(default=0.0)),
+                ("density", models.FloatField(default=0.5)),
+                ("loudness_target", models.FloatField()),
+                ("programs", models.JSONField(default=dict, help_text="role -> GM program")),
+                (
+                    "composition",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="genre",
+                        to="composition.composition",
+                    ),
+                ),
             ],
         ),
     ]

@@ -5,41 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('composition', '0001_initial'),
+        ("composition", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Lyrics',
+            name="Lyrics",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(blank=True, default='', max_length=200)),
-                ('source', models.CharField(help_text='generated or user', max_length=16)),
-                ('text', models.TextField(blank=True, default='')),
-                ('composition', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='lyrics', to='composition.composition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(blank=True, default="", max_length=200)),
+                ("source", models.CharField(help_text="generated or user", max_length=16)),
+                ("text", models.TextField(blank=True, default="")),
+                (
+                    "composition",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lyrics",
+                        to="composition.composition",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'lyrics',
+                "verbose_name_plural": "lyrics",
             },
         ),
         migrations.CreateModel(
-            name='LyricLine',
+            name="LyricLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveSmallIntegerField()),
-                ('section_index', models.PositiveSmallIntegerField()),
-                ('section_name', models.CharField(max_length=32)),
-                ('text', models.CharField(max_length=300)),
-                ('rhyme', models.CharField(blank=True, default='', max_length=4)),
-                ('syllables', models.JSONField(default=list, help_text='[{text, start, duration, stress, word_end}]')),
-                ('lyrics', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='lyrics.lyrics')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.PositiveSmallIntegerField()),
+                ("section_index", models.PositiveSmallIntegerField()),
+                ("section_name", models.CharField(max_length=32)),
+                ("text", models.CharField(max_length=300)),
+                ("rhyme", models.CharField(blank=True, default="", max_length=4)),
+                (
+                    "syllables",
+                    models.JSONField(default=list, help_text="[{text, start, duration, stress, word_end}]"),
+                ),
+                (
+                    "lyrics",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="lyrics.lyrics"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['lyrics', 'index'],
+                "ordering": ["lyrics", "index"],
             },
         ),
     ]

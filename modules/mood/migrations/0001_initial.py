@@ -5,24 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('composition', '0001_initial'),
+        ("composition", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Mood',
+            name="Mood",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=32)),
-                ('valence', models.FloatField(help_text='-1 sad/dark .. 1 happy/bright')),
-                ('energy', models.FloatField(help_text='0 calm .. 1 intense')),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('source', models.CharField(max_length=16)),
-                ('composition', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mood', to='composition.composition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=32)),
+                ("valence", models.FloatField(help_text="-1 sad/dark .. 1 happy/bright")),
+                ("energy", models.FloatField(help_text="0 calm .. 1 intense")),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("source", models.CharField(max_length=16)),
+                (
+                    "composition",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mood",
+                        to="composition.composition",
+                    ),
+                ),
             ],
         ),
     ]

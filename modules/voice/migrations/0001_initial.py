@@ -5,27 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('composition', '0001_initial'),
+        ("composition", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='VocalLine',
+            name="VocalLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('voice', models.CharField(max_length=32)),
-                ('source', models.CharField(max_length=16)),
-                ('low', models.PositiveSmallIntegerField()),
-                ('high', models.PositiveSmallIntegerField()),
-                ('program', models.PositiveSmallIntegerField()),
-                ('notes', models.JSONField(default=list, help_text='[[pitch, start_beat, duration_beats, velocity], ...]')),
-                ('syllables', models.JSONField(default=list, help_text='the sung syllable of each note')),
-                ('composition', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='voice', to='composition.composition')),
-                ('midi', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='composition.artifact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("voice", models.CharField(max_length=32)),
+                ("source", models.CharField(max_length=16)),
+                ("low", models.PositiveSmallIntegerField()),
+                ("high", models.PositiveSmallIntegerField()),
+                ("program", models.PositiveSmallIntegerField()),
+                (
+                    "notes",
+                    models.JSONField(
+                        default=list, help_text="[[pitch, start_beat, duration_beats, velocity], ...]"
+                    ),
+                ),
+                ("syllables", models.JSONField(default=list, help_text="the sung syllable of each note")),
+                (
+                    "composition",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="voice",
+                        to="composition.composition",
+                    ),
+                ),
+                (
+                    "midi",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="composition.artifact",
+                    ),
+                ),
             ],
         ),
     ]

@@ -72,7 +72,9 @@ def summary(composition: Composition) -> dict[str, Any]:
         "key": context.get("key"),
         "scale": context.get("scale"),
         "tempo": context.get("tempo"),
-        "sections": [{"name": s.name, "bars": s.bars, "chords": s.chords} for s in composition.sections.all()],
+        "sections": [
+            {"name": s.name, "bars": s.bars, "chords": s.chords} for s in composition.sections.all()
+        ],
         "layers": [layer.name for layer in composition.layers.all()],
         "lyrics": lyrics.text if lyrics else None,
         "loudness": {

@@ -1,0 +1,169 @@
+"""A live Coda stack for integration tests: a fresh PostgreSQL database, a Redis
+database, a Celery worker process and a Daphne process, all real."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+import websockets
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+@dataclass
+class LiveStack:
+    database_url: str
+    redis_url: str
+    media_root: Path
+    port: int = 0
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    logs: Path | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "CODA_MEDIA_ROOT": str(self.media_root),
+            "CODA_PIPELINE": "celery",
+            "DJANGO_SETTINGS_MODULE": "backend.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def manage(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True
+        )
+
+    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+        assert self.logs is not None
+        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = process
+        return process
+
+    def start_worker(self, name: str = "worker") -> None:
+        self.start(
+            name,
+            [
+                str(VENV_BIN / "celery"),
+                "-A",
+                "backend",
+                "worker",
+                "-Q",
+                "coda",
+                "--concurrency=1",
+                "--loglevel=INFO",
+                f"--hostname={name}-{uuid.uuid4().hex[:6]}@%h",
+            ],
+        )
+
+    def start_daphne(self) -> None:
+        self.port = free_port()
+        self.start(
+            "daphne",
+            [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "backend.asgi:application"],
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def log(self, name: str) -> str:
+        assert self.logs is not None
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    # --- clients -----------------------------------------------------------------
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(self.http_url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def download(self, path: str) -> tuple[int, bytes]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=30) as response:
+            return response.status, response.read()
+
+    def subscribe(
+        self, query: str, variables: dict[str, Any], timeout: float = 240.0
+    ) -> list[dict[str, Any]]:
+        return asyncio.run(subscribe(f"ws://127.0.0.1:{self.port}/graphql", query, variables, timeout))
+
+
+async def subscribe(url: str, query: str, variables: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+    """A graphql-transport-ws client: every `next` payload until `complete`."""
+    received: list[dict[str, Any]] = []
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert ack["type"] == "connection_ack", ack
+        await ws.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}})
+        )
+        async with asyncio.timeout(timeout):
+            while True:
+                message = json.loads(await ws.recv())
+                if message["type"] == "next":
+                    received.append(message["payload"])
+                elif message["type"] == "complete":
+                    return received
+                elif message["type"] == "error":
+                    raise AssertionError(f"subscription error: {message['payload']}")
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the test PostgreSQL server, dropped afterwards."""
+    name = f"coda_live_{uuid.uuid4().hex[:10]}"
+    parsed = urlparse(server_url)
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunparse(parsed._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
