@@ -40,7 +40,6 @@ def composition_pk(global_id: strawberry.ID | str) -> int:
         raise BadUserInput(f"{global_id!r} is not a Composition id", field="id") from None
 
 
-@strawberry.type
 class CoreQuery:
     node: relay.Node = relay.node()
 
@@ -63,7 +62,6 @@ class CoreQuery:
 Query = root_type("Query", [CoreQuery, *contributions("QueryFields")])
 
 
-@strawberry.type
 class CoreMutation:
     @strawberry_django.mutation(description="Queue a new composition; returns at once in status QUEUED.")
     def create_composition(self, info: Info, input: CreateCompositionInput) -> Composition:  # type: ignore[valid-type]
@@ -98,7 +96,6 @@ def _existing(pk: int) -> bool:
     return models.Composition.objects.filter(pk=pk).exists()
 
 
-@strawberry.type
 class CoreSubscription:
     @strawberry.subscription(
         description="Progress of one composition: the logged events after `afterSeq`, then live ones; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 
 from modules.arrangement.models import Layer, Section
+from modules.composition.context import CompositionContext
 from modules.composition.models import Artifact, Composition, StageRun, Status
 from modules.composition.stages import ordered_names
 from modules.genre.models import GenreBlend
@@ -26,7 +27,12 @@ def artifact(composition: Composition, name: str, stage: str, kind: str = "midi"
 def full_composition(
     prompt: str = "uplifting electronic music with dreamy vocals", seed: int = 1
 ) -> Composition:
-    c = Composition.objects.create(prompt=prompt, seed=seed, status=Status.SUCCEEDED, duration_seconds=30)
+    context = CompositionContext(
+        prompt=prompt, seed=seed, duration_seconds=30, key="D", scale="major", tempo=124.0
+    )
+    c = Composition.objects.create(
+        prompt=prompt, seed=seed, status=Status.SUCCEEDED, duration_seconds=30, context=context.to_dict()
+    )
     StageRun.objects.bulk_create(
         StageRun(composition=c, name=n, position=i, status="SUCCEEDED", progress=1.0)
         for i, n in enumerate(ordered_names())

@@ -41,7 +41,7 @@ class Stage:
     needs: ClassVar[tuple[str, ...]] = ()
     engine_version: ClassVar[str] = "1"
 
-    def validate(self, inputs: dict[str, Any]) -> None:  # noqa: B027 - optional hook
+    def validate(self, inputs: dict[str, Any]) -> None:
         """Check this stage's explicit inputs; raise InputError."""
 
     def applies(self, context: CompositionContext) -> bool:

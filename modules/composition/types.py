@@ -76,7 +76,7 @@ class GenreShare:
     weight: float
 
 
-@strawberry.type(description="The shared context every stage reads and enriches.")
+@strawberry.type(name="CompositionContext", description="The shared context every stage reads and enriches.")
 class CompositionContextType:
     mood: str | None
     valence: float | None

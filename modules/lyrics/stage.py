@@ -19,7 +19,9 @@ class LyricsStage(Stage):
     def validate(self, inputs: dict[str, Any]) -> None:
         lyrics = inputs.get("lyrics")
         if lyrics is not None and len(str(lyrics)) > MAX_LYRICS_CHARS:
-            raise InputError("lyrics", f"lyrics are {len(lyrics)} characters long; the limit is {MAX_LYRICS_CHARS}")
+            raise InputError(
+                "lyrics", f"lyrics are {len(lyrics)} characters long; the limit is {MAX_LYRICS_CHARS}"
+            )
 
     def applies(self, context: CompositionContext) -> bool:
         return not context.instrumental and bool(context.vocal_phrases)

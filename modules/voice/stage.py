@@ -59,7 +59,9 @@ class VoiceStage(Stage):
 
 
 def vocal_track(notes: list[list[float]], syllables: list[str], program: int) -> MidiTrack:
-    return MidiTrack(name="vocal", notes=notes, channel=VOCAL_CHANNEL, program=program, volume=110, lyrics=syllables)
+    return MidiTrack(
+        name="vocal", notes=notes, channel=VOCAL_CHANNEL, program=program, volume=110, lyrics=syllables
+    )
 
 
 STAGE = VoiceStage()

@@ -10,7 +10,9 @@ from . import models
 from .engine import VOICES
 
 
-@strawberry_django.type(models.VocalLine, name="VocalLine", description="The sung line: one note per syllable.")
+@strawberry_django.type(
+    models.VocalLine, name="VocalLine", description="The sung line: one note per syllable."
+)
 class VocalLineType:
     voice: str
     source: str
@@ -37,4 +39,6 @@ class CompositionFields:
 class QueryFields:
     @strawberry.field(description="The voices Coda knows, for the `voice` input.")
     def voices(self) -> list[VoiceInfo]:
-        return [VoiceInfo(name=v.name, low=v.low, high=v.high, description=v.description) for v in VOICES.values()]
+        return [
+            VoiceInfo(name=v.name, low=v.low, high=v.high, description=v.description) for v in VOICES.values()
+        ]

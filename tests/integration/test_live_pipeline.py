@@ -18,7 +18,9 @@ pytestmark = pytest.mark.timeout(600)
 
 PROGRESS = """
 subscription Progress($id: ID!, $afterSeq: Int!) {
-  compositionProgress(id: $id, afterSeq: $afterSeq) { compositionId seq stage status progress message terminal }
+  compositionProgress(id: $id, afterSeq: $afterSeq) {
+    compositionId seq stage status progress message terminal
+  }
 }
 """
 
