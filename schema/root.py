@@ -18,6 +18,7 @@ from subscriptions.stream import composition_events
 from subscriptions.types import ProgressEvent
 
 from .build import contributions, django_type, root_type
+from .context import current_user
 from .errors import BadUserInput, NotFound
 
 Composition = django_type(
@@ -74,7 +75,7 @@ class CoreMutation:
             "voice": input.voice,
             "lyrics": input.lyrics,
         }
-        user = getattr(info.context.request, "user", None)
+        user = current_user(info)
         try:
             return services.composition_create(
                 prompt=input.prompt,

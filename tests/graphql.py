@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -14,7 +13,7 @@ from schema import schema
 def execute(query: str, variables: dict[str, Any] | None = None) -> Any:
     request = RequestFactory().post("/graphql")
     request.user = AnonymousUser()
-    context = SimpleNamespace(request=request, response=None)
+    context = {"request": request, "response": None}
     return schema.execute_sync(query, variable_values=variables, context_value=context)
 
 

@@ -147,7 +147,8 @@ async def subscribe(url: str, query: str, variables: dict[str, Any], timeout: fl
             while True:
                 message = json.loads(await ws.recv())
                 if message["type"] == "next":
-                    received.append(message["payload"])
+                    assert "errors" not in message["payload"], message["payload"]
+                    received.append(message["payload"]["data"])
                 elif message["type"] == "complete":
                     return received
                 elif message["type"] == "error":
