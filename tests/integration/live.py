@@ -44,8 +44,11 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 
 @dataclass
 class LiveStack:
-    database_url: str
-    redis_url: str
+    """Production mode with a database and Redis URL; embedded mode (SQLite, in-memory
+    layer, pipeline in the server process) with neither."""
+
+    database_url: str | None
+    redis_url: str | None
     media_root: Path
     port: int = 0
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -53,15 +56,18 @@ class LiveStack:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
-            "CODA_MEDIA_ROOT": str(self.media_root),
-            "CODA_PIPELINE": "celery",
-            "DJANGO_SETTINGS_MODULE": "backend.settings",
-            "PYTHONUNBUFFERED": "1",
-        }
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CODA_PIPELINE")}
+        env.update(
+            CODA_MEDIA_ROOT=str(self.media_root),
+            CODA_DATA_DIR=str(self.media_root.parent / "data"),
+            DJANGO_SETTINGS_MODULE="backend.settings",
+            PYTHONUNBUFFERED="1",
+        )
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        return env
 
     def manage(self, *args: str) -> None:
         subprocess.run(

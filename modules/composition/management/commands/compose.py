@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +133,7 @@ class Command(BaseCommand):
         except InputError as error:
             raise CommandError(f"{error.field}: {error.message}") from None
 
-        bars = ProgressBars(sys.stderr)
+        bars = ProgressBars(self.stderr)
         events.local_listeners.append(bars)
         try:
             run_inline(composition.pk)

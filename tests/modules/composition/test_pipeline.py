@@ -1,0 +1,137 @@
+"""The whole pipeline in-process on the test database: real engines, real files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mido
+import pytest
+
+from modules.composition.context import CompositionContext, scale_pitch_classes
+from modules.composition.models import Composition
+from modules.composition.pipeline import run_inline
+from modules.composition.services import composition_create
+from modules.genre.catalog import GENRES
+from subscriptions.models import ProgressEvent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+
+STAGES = ["mood", "genre", "arrangement", "lyrics", "voice", "mastering"]
+
+
+def compose(prompt: str, seed: int = 11, duration: int = 20, **kwargs: Any) -> Composition:
+    composition = composition_create(
+        prompt=prompt, seed=seed, duration_seconds=duration, start=False, **kwargs
+    )
+    run_inline(composition.pk)
+    composition.refresh_from_db()
+    return composition
+
+
+def test_a_prompt_becomes_a_real_song() -> None:
+    song = compose("uplifting electronic music with dreamy vocals")
+    assert song.status == "SUCCEEDED", song.error
+    assert [(s.name, s.status) for s in song.stages.all()] == [(n, "SUCCEEDED") for n in STAGES]
+    ctx = CompositionContext.from_dict(song.context)
+
+    low, high = GENRES[ctx.genres[0].name].tempo_range
+    assert low <= ctx.tempo <= high
+    in_key = scale_pitch_classes(ctx.key, ctx.scale)
+    for layer in song.layers.all():
+        assert layer.note_count == len(layer.notes) > 0
+        if not layer.is_drum:
+            assert {int(n[0]) % 12 for n in layer.notes} <= in_key, layer.name
+
+    syllables = [s for line in song.lyrics.lines.all() for s in line.syllables]
+    assert len(song.voice.notes) == len(syllables) > 0
+    assert {int(n[0]) % 12 for n in song.voice.notes} <= in_key
+    assert all(song.voice.low <= n[0] <= song.voice.high for n in song.voice.notes)
+    assert [n[1] for n in song.voice.notes] == [s["start"] for s in syllables]
+
+    master = song.master
+    assert abs(master.integrated_lufs - master.target_lufs) <= 0.5
+    assert master.true_peak_dbtp <= -1.0 + 1e-6
+    assert master.duration_seconds == pytest.approx(20, abs=60 / ctx.tempo * 4)
+    names = {a.name for a in song.artifacts.all()}
+    assert {"master.wav", "master.flac", "master.mp3", "composition.mid", "vocal.mid"} <= names
+    full = mido.MidiFile(file=song.master.midi.file.open("rb"))
+    assert full.type == 1 and len(full.tracks) == song.layers.count() + 2  # conductor + layers + vocal
+    lyric_events = [m.text for m in full.tracks[-1] if m.type == "lyrics"]
+    assert lyric_events == song.voice.syllables
+
+    events = list(ProgressEvent.objects.filter(composition=song).order_by("seq"))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert (events[0].status, events[-1].stage, events[-1].status) == ("QUEUED", "", "SUCCEEDED")
+    started = [e.stage for e in events if e.status == "STARTED"]
+    assert started == STAGES
+
+
+def test_same_prompt_and_seed_give_the_same_notes_words_and_bytes() -> None:
+    one = compose("melancholic folk ballad about the sea", seed=5, duration=15)
+    two = compose("melancholic folk ballad about the sea", seed=5, duration=15)
+    assert [layer.notes for layer in one.layers.all()] == [layer.notes for layer in two.layers.all()]
+    assert one.lyrics.text == two.lyrics.text
+    assert one.voice.notes == two.voice.notes
+    for name in ("composition.mid", "vocal.mid", "master.flac"):
+        a = one.artifacts.get(name=name).file.open("rb").read()
+        b = two.artifacts.get(name=name).file.open("rb").read()
+        assert a == b, name
+    other = compose("melancholic folk ballad about the sea", seed=6, duration=15)
+    assert [layer.notes for layer in other.layers.all()] != [layer.notes for layer in one.layers.all()]
+
+
+def test_a_failing_stage_fails_the_composition_and_keeps_everything_before_it(settings: Any) -> None:
+    settings.CODA_SOUNDFONT = "/nonexistent/missing.sf2"
+    song = compose("happy pop song", duration=15)
+    assert song.status == "FAILED"
+    assert song.error.startswith("mastering: ")
+    stages = {s.name: s for s in song.stages.all()}
+    assert stages["mastering"].status == "FAILED"
+    assert "missing.sf2" in stages["mastering"].error
+    assert all(stages[n].status == "SUCCEEDED" for n in STAGES[:-1])
+    assert song.layers.count() >= 4 and song.lyrics.lines.count() > 0
+    assert not hasattr(song, "master") or song.master is None
+    last = ProgressEvent.objects.filter(composition=song).order_by("-seq")[:2]
+    assert [(e.stage, e.status) for e in last] == [("", "FAILED"), ("mastering", "FAILED")]
+
+
+def test_instrumental_skips_lyrics_and_voice() -> None:
+    song = compose("driving rock instrumental", duration=15, instrumental=True)
+    assert song.status == "SUCCEEDED", song.error
+    status = {s.name: s.status for s in song.stages.all()}
+    assert status["lyrics"] == status["voice"] == "SKIPPED"
+    assert not hasattr(song, "lyrics") and not hasattr(song, "voice")
+    assert song.master.integrated_lufs == pytest.approx(song.master.target_lufs, abs=0.5)
+
+
+def test_explicit_inputs_win_and_say_so() -> None:
+    lyrics = "Walking down the river road\nCarry all the light I owe"
+    song = compose(
+        "a song",
+        duration=20,
+        inputs={
+            "genres": [{"name": "jazz", "weight": 0.7}, {"name": "lo-fi", "weight": 0.3}],
+            "key": "F#",
+            "scale": "dorian",
+            "tempo": 84,
+            "voice": "baritone",
+            "mood": "nostalgic",
+            "lyrics": lyrics,
+        },
+    )
+    assert song.status == "SUCCEEDED", song.error
+    ctx = CompositionContext.from_dict(song.context)
+    assert (ctx.key, ctx.scale, ctx.tempo, ctx.vocal_style, ctx.mood.name) == (
+        "F#",
+        "dorian",
+        84,
+        "baritone",
+        "nostalgic",
+    )
+    assert [(g.name, round(g.weight, 2)) for g in ctx.genres] == [("jazz", 0.7), ("lo-fi", 0.3)]
+    for field in ("key", "scale", "tempo", "genres", "mood", "vocal_style", "lyrics"):
+        assert ctx.sources[field] == "input", field
+    assert song.lyrics.source == "user"
+    sung = " ".join(line.text for line in song.lyrics.lines.all())
+    assert "river road" in sung.lower()
+    assert all(45 <= n[0] <= 65 for n in song.voice.notes)
