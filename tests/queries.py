@@ -11,10 +11,11 @@ COMPOSITION_FIELDS = f"""
   mood {{ name valence energy tags source }}
   genre {{ primary source tempo swing density loudnessTarget programs weights {{ name weight }} }}
   sections {{ index name startBar bars energy vocal chords }}
-  layers {{ index name role program channel isDrum volume pan noteCount notes midi {{ {ARTIFACT} }} }}
+  layers {{ index name instrument role program channel isDrum volume pan noteCount notes
+    midi {{ {ARTIFACT} }} }}
   lyrics {{ title source text lines {{ index sectionIndex sectionName text rhyme
     syllables {{ text start duration stress wordEnd }} }} }}
-  voice {{ voice source low high program notes syllables midi {{ {ARTIFACT} }} }}
+  voice {{ voice instrument source low high program notes syllables midi {{ {ARTIFACT} }} }}
   master {{ targetLufs loudnessBefore integratedLufs gainDb samplePeakDbfs truePeakDbtp durationSeconds
     sampleRate wav {{ {ARTIFACT} }} flac {{ {ARTIFACT} }} mp3 {{ {ARTIFACT} }} midi {{ {ARTIFACT} }} }}
   stages {{ name position status progress message error attempts startedAt finishedAt }}

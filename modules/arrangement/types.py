@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry_django
 
+from modules.composition.gm import instrument_name
 from modules.composition.types import ArtifactType
 from schema.scalars import NoteList
 
@@ -32,6 +33,10 @@ class LayerType:
     note_count: int
     notes: NoteList
     midi: ArtifactType | None
+
+    @strawberry_django.field(only=["program", "is_drum"], description="The General MIDI instrument name.")
+    def instrument(self, root: models.Layer) -> str:
+        return instrument_name(root.program, root.is_drum)
 
 
 class CompositionFields:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 import strawberry_django
 
+from modules.composition.gm import instrument_name
 from modules.composition.types import ArtifactType
 from schema.scalars import NoteList
 
@@ -22,6 +23,12 @@ class VocalLineType:
     notes: NoteList
     syllables: list[str]
     midi: ArtifactType | None
+
+    @strawberry_django.field(
+        only=["program"], description="The General MIDI instrument that renders the line."
+    )
+    def instrument(self, root: models.VocalLine) -> str:
+        return instrument_name(root.program)
 
 
 @strawberry.type(description="A voice Coda can sing with.")

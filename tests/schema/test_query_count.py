@@ -31,6 +31,7 @@ def test_page_of_1_and_20_costs_the_same_number_of_queries(media_root) -> None:
     node = data_twenty["compositions"]["edges"][0]["node"]
     assert node["lyrics"]["lines"][0]["syllables"][1]["text"] == "rise"
     assert node["master"]["wav"]["url"].endswith("master.wav")
+    assert [layer["instrument"] for layer in node["layers"]] == ["Standard Drum Kit", "Acoustic Grand Piano"]
     assert one == twenty, f"page of 1: {one} queries, page of 20: {twenty}"
     assert twenty <= 12
 
