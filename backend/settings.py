@@ -138,7 +138,8 @@ else:
 CODA_PIPELINE = os.environ.get("CODA_PIPELINE", "celery" if REDIS_URL else "thread")
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = None
+CELERY_RESULT_BACKEND = REDIS_URL or None  # chords (parallel levels) need one
+CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long tasks: never hoard (FIELD-NOTES trap 13)
