@@ -12,7 +12,7 @@ MIME_TYPES = {
     "flac": "audio/flac",
     "mp3": "audio/mpeg",
     "json": "application/json",
-    "lrc": "text/plain",
+    "lrc": "application/x-lrc",
 }
 
 

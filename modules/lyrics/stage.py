@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from modules.composition.artifacts import artifact_save
 from modules.composition.context import CompositionContext
 from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, stage_seed
 
 from .engine import write_lyrics
+from .lrc import to_lrc
 from .models import LyricLine, Lyrics
 
 MAX_LYRICS_CHARS = 5000
@@ -46,6 +48,13 @@ class LyricsStage(Stage):
                 syllables=[vars(s) for s in line.syllables],
             )
             for i, line in enumerate(result.lines)
+        )
+        artifact_save(
+            composition,
+            stage=self.name,
+            kind="lyrics",
+            name="lyrics.lrc",
+            data=to_lrc(result.lines, context.seconds_per_beat(), result.title).encode(),
         )
         context.lyrics = result.lines
         context.sources["lyrics"] = "input" if result.source == "user" else "seed"

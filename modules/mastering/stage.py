@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 
 from modules.composition.artifacts import artifact_save
@@ -48,7 +50,7 @@ class MasteringStage(Stage):
             )
         tempo = float(context.tempo or 120.0)
         target = float(context.loudness_target if context.loudness_target is not None else -14.0)
-        result, _stems = render_and_master(
+        result, stems = render_and_master(
             tracks,
             tempo_bpm=tempo,
             total_beats=context.total_beats,
@@ -57,6 +59,16 @@ class MasteringStage(Stage):
             sample_rate=settings.CODA_SAMPLE_RATE,
             progress=lambda fraction, message: progress(0.8 * fraction, message),
         )
+        # Stems carry the master gain, so they sum to the mix before its limiter.
+        for name, stem in stems.items():
+            artifact_save(
+                composition,
+                stage=self.name,
+                kind="stem",
+                name=f"stem-{name}.flac",
+                data=encode_audio(stem, result.sample_rate, "flac"),
+                duration_seconds=result.duration_seconds,
+            )
         files = {}
         for i, fmt in enumerate(AUDIO_FORMATS):
             progress(0.8 + 0.2 * i / len(AUDIO_FORMATS), f"encoding {fmt}")
@@ -90,23 +102,61 @@ class MasteringStage(Stage):
             ),
             duration_seconds=result.duration_seconds,
         )
+        measurements = {
+            "target_lufs": result.target_lufs,
+            "loudness_before": result.loudness_before,
+            "integrated_lufs": result.integrated_lufs,
+            "gain_db": result.gain_db,
+            "sample_peak_dbfs": result.sample_peak_dbfs,
+            "true_peak_dbtp": result.true_peak_dbtp,
+            "duration_seconds": result.duration_seconds,
+            "sample_rate": result.sample_rate,
+        }
+        artifact_save(
+            composition,
+            stage=self.name,
+            kind="sheet",
+            name="composition.json",
+            data=composition_sheet(composition, context, tracks, measurements),
+        )
         Master.objects.update_or_create(
             composition=composition,
             defaults={
-                "target_lufs": result.target_lufs,
-                "loudness_before": result.loudness_before,
-                "integrated_lufs": result.integrated_lufs,
-                "gain_db": result.gain_db,
-                "sample_peak_dbfs": result.sample_peak_dbfs,
-                "true_peak_dbtp": result.true_peak_dbtp,
-                "duration_seconds": result.duration_seconds,
-                "sample_rate": result.sample_rate,
+                **measurements,
                 "wav": files["wav"],
                 "flac": files["flac"],
                 "mp3": files["mp3"],
                 "midi": full_midi,
             },
         )
+
+
+def composition_sheet(
+    composition: Composition, context: CompositionContext, tracks: list[RenderTrack], master: dict[str, float]
+) -> bytes:
+    """The whole composition as JSON: the context, every track's notes and the master's figures.
+
+    No ids or times, and sorted keys, so the same prompt and seed give the same bytes.
+    """
+    sheet = {
+        "prompt": composition.prompt,
+        "seed": composition.seed,
+        "context": context.to_dict(),
+        "tracks": [
+            {
+                "name": t.name,
+                "program": t.program,
+                "channel": t.channel,
+                "is_drum": t.is_drum,
+                "volume": t.volume,
+                "pan": t.pan,
+                "notes": t.notes,
+            }
+            for t in tracks
+        ],
+        "master": master,
+    }
+    return json.dumps(sheet, sort_keys=True, separators=(",", ":")).encode()
 
 
 STAGE = MasteringStage()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import mido
+import numpy as np
 import pytest
+import soundfile
 
 from modules.composition.context import CompositionContext, scale_pitch_classes
 from modules.composition.models import Composition
@@ -53,7 +56,15 @@ def test_a_prompt_becomes_a_real_song() -> None:
     assert master.true_peak_dbtp <= -1.0 + 1e-6
     assert master.duration_seconds == pytest.approx(20, abs=60 / ctx.tempo * 4)
     names = {a.name for a in song.artifacts.all()}
-    assert {"master.wav", "master.flac", "master.mp3", "composition.mid", "vocal.mid"} <= names
+    assert {"master.wav", "master.flac", "master.mp3", "composition.mid", "vocal.mid", "lyrics.lrc"} <= names
+    assert {f"stem-{layer.name}.flac" for layer in song.layers.all()} | {"stem-vocal.flac"} <= names
+    sheet = json.loads(song.artifacts.get(name="composition.json").file.open("rb").read())
+    assert sheet["context"]["key"] == ctx.key and sheet["seed"] == song.seed
+    assert [t["name"] for t in sheet["tracks"]] == [*(layer.name for layer in song.layers.all()), "vocal"]
+    lrc = song.artifacts.get(name="lyrics.lrc").file.open("rb").read().decode().splitlines()
+    first_line = song.lyrics.lines.first()
+    seconds = first_line.syllables[0]["start"] * 60 / ctx.tempo
+    assert lrc[1] == f"[{int(seconds // 60):02d}:{seconds % 60:05.2f}]{first_line.text}"
     full = mido.MidiFile(file=song.master.midi.file.open("rb"))
     assert full.type == 1 and len(full.tracks) == song.layers.count() + 2  # conductor + layers + vocal
     lyric_events = [m.text for m in full.tracks[-1] if m.type == "lyrics"]
@@ -72,7 +83,7 @@ def test_same_prompt_and_seed_give_the_same_notes_words_and_bytes() -> None:
     assert [layer.notes for layer in one.layers.all()] == [layer.notes for layer in two.layers.all()]
     assert one.lyrics.text == two.lyrics.text
     assert one.voice.notes == two.voice.notes
-    for name in ("composition.mid", "vocal.mid", "master.flac"):
+    for name in ("composition.mid", "vocal.mid", "master.flac", "composition.json", "lyrics.lrc"):
         a = one.artifacts.get(name=name).file.open("rb").read()
         b = two.artifacts.get(name=name).file.open("rb").read()
         assert a == b, name
@@ -93,6 +104,17 @@ def test_a_failing_stage_fails_the_composition_and_keeps_everything_before_it(se
     assert not hasattr(song, "master") or song.master is None
     last = ProgressEvent.objects.filter(composition=song).order_by("-seq")[:2]
     assert [(e.stage, e.status) for e in last] == [("", "FAILED"), ("mastering", "FAILED")]
+
+
+def test_stems_sum_to_the_master_where_the_limiter_rests() -> None:
+    song = compose("calm ambient piano with soft vocals", seed=4, duration=20)
+    assert song.master.target_lufs <= -16
+    mix, _rate = soundfile.read(song.master.flac.file.open("rb"))
+    stems = [soundfile.read(a.file.open("rb"))[0] for a in song.artifacts.filter(kind="stem")]
+    assert len(stems) == song.layers.count() + 1
+    total = np.sum(stems, axis=0)
+    assert total.shape == mix.shape
+    assert np.sqrt(np.mean((total - mix) ** 2)) / np.sqrt(np.mean(mix**2)) < 0.01
 
 
 def test_instrumental_skips_lyrics_and_voice() -> None:
