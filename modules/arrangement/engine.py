@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from modules.composition.context import (
     NOTE_NAMES,
@@ -25,6 +26,7 @@ from modules.composition.context import (
 )
 
 from . import harmony
+from .automation import automation_lanes
 from .form import plan_sections
 from .harmony import ChordSlot, Progression
 from .melody import ChordTimeline, Rhythm, section_rhythms
@@ -79,6 +81,7 @@ class LayerResult:
     volume: int  # CC7 0..127
     pan: int  # CC10 0..127
     notes: list[Note] = field(default_factory=list)  # [pitch, start_beat, duration_beats, velocity]
+    automation: list[dict[str, Any]] = field(default_factory=list)  # lanes, see automation.py
 
 
 @dataclass
@@ -281,6 +284,7 @@ def arrange(ctx: CompositionContext, seed: int) -> ArrangementResult:
                 volume=max(1, min(127, round(volume * (0.85 + 0.15 * mood_energy)))),
                 pan=pan,
                 notes=notes,
+                automation=automation_lanes(role, sections),
             )
         )
 

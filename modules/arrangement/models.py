@@ -32,6 +32,9 @@ class Layer(models.Model):
     pan = models.PositiveSmallIntegerField(default=64)
     note_count = models.PositiveIntegerField(default=0)
     notes = models.JSONField(default=list, help_text="[[pitch, start_beat, duration_beats, velocity], ...]")
+    automation = models.JSONField(
+        default=list, blank=True, help_text='[{"parameter", "points": [[beat, 0..1]]}]'
+    )
     midi = models.ForeignKey(Artifact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:

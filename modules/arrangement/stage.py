@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from modules.composition.artifacts import artifact_save
+from modules.composition.automation import automation_controls
 from modules.composition.context import SCALES, CompositionContext, pitch_class
 from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
 from modules.composition.models import Composition
@@ -57,6 +58,7 @@ class ArrangementStage(Stage):
                 program=layer.program,
                 volume=layer.volume,
                 pan=layer.pan,
+                controls=automation_controls(layer.automation, result.total_beats),
             )
             midi = artifact_save(
                 composition,
@@ -78,6 +80,7 @@ class ArrangementStage(Stage):
                 pan=layer.pan,
                 note_count=len(layer.notes),
                 notes=layer.notes,
+                automation=layer.automation,
                 midi=midi,
             )
         context.key, context.scale = result.key, result.scale

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import strawberry
 import strawberry_django
 
 from modules.composition.gm import instrument_name
@@ -20,6 +21,20 @@ class SectionType:
     chords: list[str] = strawberry_django.field(description="Chord symbols in order.")
 
 
+@strawberry.type(description="A value (0..1) at a beat; values are linear between points.")
+class AutomationPoint:
+    beat: float
+    value: float
+
+
+@strawberry.type(
+    description="How one parameter of a layer moves over the song: volume (expression) or filter."
+)
+class AutomationLane:
+    parameter: str
+    points: list[AutomationPoint]
+
+
 @strawberry_django.type(models.Layer, name="Layer", description="An instrument layer with its MIDI.")
 class LayerType:
     index: int
@@ -33,6 +48,18 @@ class LayerType:
     note_count: int
     notes: NoteList
     midi: ArtifactType | None
+
+    @strawberry_django.field(
+        only=["automation"], description="Volume and filter lanes, applied in the render."
+    )
+    def automation(self, root: models.Layer) -> list[AutomationLane]:
+        return [
+            AutomationLane(
+                parameter=lane["parameter"],
+                points=[AutomationPoint(beat=b, value=v) for b, v in lane["points"]],
+            )
+            for lane in root.automation
+        ]
 
     @strawberry_django.field(only=["program", "is_drum"], description="The General MIDI instrument name.")
     def instrument(self, root: models.Layer) -> str:

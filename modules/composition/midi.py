@@ -26,6 +26,7 @@ class MidiTrack:
     volume: int = 100  # CC7, 0..127
     pan: int = 64  # CC10, 0 left .. 127 right
     lyrics: list[str] = field(default_factory=list)  # one per note, written as lyric meta events
+    controls: list[tuple[float, int, int]] = field(default_factory=list)  # (beat, controller, value)
 
 
 def _ticks(beats: float) -> int:
@@ -49,6 +50,10 @@ def _track(spec: MidiTrack) -> mido.MidiTrack:
             events.append((on, 1, mido.MetaMessage("lyrics", text=spec.lyrics[i])))
         events.append((on, 2, mido.Message("note_on", channel=ch, note=int(pitch), velocity=int(velocity))))
         events.append((off, 0, mido.Message("note_off", channel=ch, note=int(pitch), velocity=0)))
+    for beat, controller, value in spec.controls:
+        events.append(
+            (_ticks(beat), 0, mido.Message("control_change", channel=ch, control=controller, value=value))
+        )
     events.sort(key=lambda e: (e[0], e[1]))
     now = 0
     for tick, _, msg in events:

@@ -25,11 +25,14 @@ import ctypes
 import functools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import fluidsynth
 import numpy as np
 from scipy import signal
+
+from modules.composition.automation import CONTROLLERS, lane, lane_steps, lane_values
 
 BLOCK = 64  # fluidsynth's internal block size, in frames
 FADE_SECONDS = 0.01  # end fade, so a note cut by the song's end doesn't click
@@ -60,6 +63,9 @@ class RenderTrack:
     volume: int = 100  # CC7, 0..127
     pan: int = 64  # 0 left .. 64 centre .. 127 right (a balance, see `apply_pan`)
     reverb: float | None = None  # send 0..1; None = by instrument family (see `reverb_send`)
+    # Lanes {"parameter": "volume" | "filter", "points": [[beat, 0..1], ...]}: volume as CC11
+    # expression in the synth, filter as a time-varying low-pass (see `apply_filter_lane`).
+    automation: list[dict[str, Any]] = field(default_factory=list)
 
 
 def reverb_send(track: RenderTrack) -> float:
@@ -139,6 +145,47 @@ def apply_pan(stem: np.ndarray, pan: int) -> np.ndarray:
     return stem * gains.astype(np.float32)[None, :]
 
 
+FILTER_BLOCK = 512  # frames per cutoff step of the filter lane (~12 ms)
+FILTER_MIN_HZ, FILTER_MAX_HZ = 250.0, 16000.0
+
+
+def cutoff_hz(value: np.ndarray | float) -> np.ndarray | float:
+    """Lane value 0..1 to a cutoff, exponentially (equal steps sound equal)."""
+    return FILTER_MIN_HZ * (FILTER_MAX_HZ / FILTER_MIN_HZ) ** np.clip(value, 0.0, 1.0)
+
+
+def lowpass_coefficients(hz: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """2nd-order Butterworth low-pass (bilinear transform) for many cutoffs at once: b, a of shape (n, 3)."""
+    k = np.tan(np.pi * hz / rate)
+    norm = 1.0 / (1.0 + np.sqrt(2.0) * k + k * k)
+    b0 = k * k * norm
+    b = np.stack([b0, 2.0 * b0, b0], axis=1)
+    a = np.stack(
+        [np.ones_like(k), 2.0 * (k * k - 1.0) * norm, (1.0 - np.sqrt(2.0) * k + k * k) * norm], axis=1
+    )
+    return b, a
+
+
+def apply_filter_lane(
+    audio: np.ndarray, points: list[list[float]], seconds_per_beat: float, rate: int
+) -> np.ndarray:
+    """A 2nd-order low-pass whose cutoff follows the lane, one step per block; the filter
+    state carries across blocks so the sweep is continuous."""
+    frames = audio.shape[0]
+    if frames == 0:
+        return audio
+    starts = np.arange(0, frames, FILTER_BLOCK)
+    centres = (starts + FILTER_BLOCK / 2) / rate / seconds_per_beat
+    cutoffs = np.minimum(cutoff_hz(lane_values(points, centres)), 0.45 * rate)
+    bs, as_ = lowpass_coefficients(cutoffs, rate)
+    out = np.empty_like(audio)
+    state = np.zeros((2, audio.shape[1]))
+    for start, b, a in zip(starts, bs, as_, strict=True):
+        block = audio[start : start + FILTER_BLOCK]
+        out[start : start + FILTER_BLOCK], state = signal.lfilter(b, a, block, axis=0, zi=state)
+    return out.astype(np.float32)
+
+
 def _frame(beat: float, seconds_per_beat: float, sample_rate: int) -> int:
     return round(beat * seconds_per_beat * sample_rate)
 
@@ -161,6 +208,12 @@ def _events(track: RenderTrack, tempo_bpm: float, total_frames: int, sample_rate
         events.append((on, 1, "on", pitch, vel))
         if off < total_frames:
             events.append((off, 0, "off", pitch, 0))
+    volume = lane(track.automation, "volume")
+    if volume is not None:
+        for beat, value in lane_steps(volume, total_frames / sample_rate / spb):
+            frame = _frame(beat, spb, sample_rate)
+            if frame < total_frames:
+                events.append((frame, 0, "cc", CONTROLLERS["volume"], value))
     events.sort(key=lambda e: (e[0], e[1], e[3]))
     return events
 
@@ -242,6 +295,8 @@ class Renderer:
                         now = frame
                     if kind == "on":
                         synth.noteon(chan, pitch, vel)
+                    elif kind == "cc":
+                        synth.cc(chan, pitch, vel)
                     else:
                         synth.noteoff(chan, pitch)
                     if progress is not None and i % step == 0:
@@ -249,7 +304,11 @@ class Renderer:
                 chunks.append(self._render(synth, padded - now))
             finally:
                 synth.delete()
-        audio = apply_pan(np.concatenate(chunks, axis=0)[:total_frames], track.pan)
+        audio = np.concatenate(chunks, axis=0)[:total_frames]
+        cutoff = lane(track.automation, "filter")
+        if cutoff is not None:
+            audio = apply_filter_lane(audio, cutoff, 60.0 / float(tempo_bpm), self.sample_rate)
+        audio = apply_pan(audio, track.pan)
         if reverb:
             audio = add_room(audio, reverb_send(track), self.sample_rate)
         fade = min(total_frames, int(FADE_SECONDS * self.sample_rate))

@@ -5,6 +5,7 @@ import json
 from django.conf import settings
 
 from modules.composition.artifacts import artifact_save
+from modules.composition.automation import automation_controls
 from modules.composition.context import CompositionContext
 from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
 from modules.composition.models import Composition
@@ -32,6 +33,7 @@ class MasteringStage(Stage):
                 is_drum=layer.is_drum,
                 volume=layer.volume,
                 pan=layer.pan,
+                automation=layer.automation,
             )
             for layer in composition.layers.order_by("index")
         ]
@@ -95,6 +97,7 @@ class MasteringStage(Stage):
                         volume=t.volume,
                         pan=t.pan,
                         lyrics=vocal.syllables if vocal is not None and t.name == "vocal" else [],
+                        controls=automation_controls(t.automation, context.total_beats),
                     )
                     for t in tracks
                 ],
@@ -150,6 +153,7 @@ def composition_sheet(
                 "is_drum": t.is_drum,
                 "volume": t.volume,
                 "pan": t.pan,
+                "automation": t.automation,
                 "notes": t.notes,
             }
             for t in tracks

@@ -67,6 +67,10 @@ def test_a_prompt_becomes_a_real_song() -> None:
     assert lrc[1] == f"[{int(seconds // 60):02d}:{seconds % 60:05.2f}]{first_line.text}"
     full = mido.MidiFile(file=song.master.midi.file.open("rb"))
     assert full.type == 1 and len(full.tracks) == song.layers.count() + 2  # conductor + layers + vocal
+    for track, layer in zip(full.tracks[1:], song.layers.all(), strict=False):
+        expression = [m.value for m in track if m.type == "control_change" and m.control == 11]
+        assert expression and expression[-1] == 0, f"{layer.name}: volume lane missing or not fading out"
+    assert any(lane["parameter"] == "filter" for lane in song.layers.get(name="pad").automation)
     lyric_events = [m.text for m in full.tracks[-1] if m.type == "lyrics"]
     assert lyric_events == song.voice.syllables
 
