@@ -39,17 +39,13 @@ class MasteringStage(Stage):
         ]
         vocal = getattr(composition, "voice", None)  # absent for instrumentals
         if vocal is not None:
-            tracks.append(
-                RenderTrack(
-                    name="vocal",
-                    notes=vocal.notes,
-                    program=vocal.program,
-                    channel=15,
-                    is_drum=False,
-                    volume=110,
-                    pan=64,
+            tracks.append(RenderTrack("vocal", vocal.notes, program=vocal.program, channel=15, volume=110))
+            if vocal.harmony:  # the chorus harmony voice, a little softer and off-centre
+                tracks.append(
+                    RenderTrack(
+                        "harmony", vocal.harmony, program=vocal.program, channel=14, volume=85, pan=52
+                    )
                 )
-            )
         tempo = float(context.tempo or 120.0)
         target = float(context.loudness_target if context.loudness_target is not None else -14.0)
         result, stems = render_and_master(

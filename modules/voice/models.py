@@ -12,6 +12,7 @@ class VocalLine(models.Model):
     program = models.PositiveSmallIntegerField()
     notes = models.JSONField(default=list, help_text="[[pitch, start_beat, duration_beats, velocity], ...]")
     syllables = models.JSONField(default=list, help_text="the sung syllable of each note")
+    harmony = models.JSONField(default=list, blank=True, help_text="the harmony voice's notes (choruses)")
     midi = models.ForeignKey(Artifact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:

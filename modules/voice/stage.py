@@ -9,9 +9,11 @@ from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, stage_seed
 
 from .engine import VOICES, sing
+from .harmony import harmony_line
 from .models import VocalLine
 
 VOCAL_CHANNEL = 15
+HARMONY_CHANNEL = 14
 
 
 class VoiceStage(Stage):
@@ -31,13 +33,17 @@ class VoiceStage(Stage):
             context.inputs["voice"] = str(context.inputs["voice"]).lower()
         result = sing(context, stage_seed(context.seed, self.name))
         tempo = float(context.tempo or 120.0)
+        harmony = harmony_line(context, result.notes, low=max(0, result.low - 5))
         track = vocal_track(result.notes, result.syllables, result.program)
+        harmony_track = MidiTrack(
+            name="harmony", notes=harmony, channel=HARMONY_CHANNEL, program=result.program, volume=90
+        )
         midi = artifact_save(
             composition,
             stage=self.name,
             kind="midi",
             name="vocal.mid",
-            data=write_midi([track], tempo),
+            data=write_midi([track, harmony_track] if harmony else [track], tempo),
             duration_seconds=context.total_beats * 60.0 / tempo,
         )
         VocalLine.objects.update_or_create(
@@ -50,6 +56,7 @@ class VoiceStage(Stage):
                 "program": result.program,
                 "notes": result.notes,
                 "syllables": result.syllables,
+                "harmony": harmony,
                 "midi": midi,
             },
         )

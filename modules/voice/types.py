@@ -22,6 +22,7 @@ class VocalLineType:
     program: int
     notes: NoteList
     syllables: list[str]
+    harmony: NoteList = strawberry_django.field(description="The harmony voice under the melody on choruses.")
     midi: ArtifactType | None
 
     @strawberry_django.field(

@@ -57,21 +57,29 @@ def test_a_prompt_becomes_a_real_song() -> None:
     assert master.duration_seconds == pytest.approx(20, abs=60 / ctx.tempo * 4)
     names = {a.name for a in song.artifacts.all()}
     assert {"master.wav", "master.flac", "master.mp3", "composition.mid", "vocal.mid", "lyrics.lrc"} <= names
-    assert {f"stem-{layer.name}.flac" for layer in song.layers.all()} | {"stem-vocal.flac"} <= names
+    assert {f"stem-{layer.name}.flac" for layer in song.layers.all()} | {
+        "stem-vocal.flac",
+        "stem-harmony.flac",
+    } <= names
     sheet = json.loads(song.artifacts.get(name="composition.json").file.open("rb").read())
     assert sheet["context"]["key"] == ctx.key and sheet["seed"] == song.seed
-    assert [t["name"] for t in sheet["tracks"]] == [*(layer.name for layer in song.layers.all()), "vocal"]
+    assert [t["name"] for t in sheet["tracks"]][: song.layers.count() + 1] == [
+        *(layer.name for layer in song.layers.all()),
+        "vocal",
+    ]
     lrc = song.artifacts.get(name="lyrics.lrc").file.open("rb").read().decode().splitlines()
     first_line = song.lyrics.lines.first()
     seconds = first_line.syllables[0]["start"] * 60 / ctx.tempo
     assert lrc[1] == f"[{int(seconds // 60):02d}:{seconds % 60:05.2f}]{first_line.text}"
     full = mido.MidiFile(file=song.master.midi.file.open("rb"))
-    assert full.type == 1 and len(full.tracks) == song.layers.count() + 2  # conductor + layers + vocal
+    # conductor + layers + vocal + the harmony voice of the choruses
+    assert full.type == 1 and len(full.tracks) == song.layers.count() + 2 + bool(song.voice.harmony)
     for track, layer in zip(full.tracks[1:], song.layers.all(), strict=False):
         expression = [m.value for m in track if m.type == "control_change" and m.control == 11]
         assert expression and expression[-1] == 0, f"{layer.name}: volume lane missing or not fading out"
     assert any(lane["parameter"] == "filter" for lane in song.layers.get(name="pad").automation)
-    lyric_events = [m.text for m in full.tracks[-1] if m.type == "lyrics"]
+    vocal_track = next(t for t in full.tracks if t.name == "vocal")
+    lyric_events = [m.text for m in vocal_track if m.type == "lyrics"]
     assert lyric_events == song.voice.syllables
 
     events = list(ProgressEvent.objects.filter(composition=song).order_by("seq"))
@@ -115,7 +123,7 @@ def test_stems_sum_to_the_master_where_the_limiter_rests() -> None:
     assert song.master.target_lufs <= -16
     mix, _rate = soundfile.read(song.master.flac.file.open("rb"))
     stems = [soundfile.read(a.file.open("rb"))[0] for a in song.artifacts.filter(kind="stem")]
-    assert len(stems) == song.layers.count() + 1
+    assert len(stems) == song.layers.count() + 1 + bool(song.voice.harmony)
     total = np.sum(stems, axis=0)
     assert total.shape == mix.shape
     assert np.sqrt(np.mean((total - mix) ** 2)) / np.sqrt(np.mean(mix**2)) < 0.01
