@@ -269,6 +269,23 @@ def master(
     )
 
 
+def fit_stereo(audio: np.ndarray, frames: int) -> np.ndarray:
+    """Mono or stereo audio as (frames, 2) float32, zero-padded or trimmed to `frames`."""
+    stereo = np.repeat(audio[:, None], 2, axis=1) if audio.ndim == 1 else audio[:, :2]
+    out = np.zeros((frames, 2), dtype=np.float32)
+    n = min(frames, stereo.shape[0])
+    out[:n] = stereo[:n]
+    return out
+
+
+def level_to(stem: np.ndarray, bed: np.ndarray, sample_rate: int, offset_lu: float) -> np.ndarray:
+    """`stem` scaled to sit `offset_lu` from the bed in integrated loudness (as is if either is silent)."""
+    stem_lufs, bed_lufs = integrated_lufs(stem, sample_rate), integrated_lufs(bed, sample_rate)
+    if stem_lufs <= SILENCE_DB or bed_lufs <= SILENCE_DB:
+        return stem
+    return (stem * np.float32(db_to_gain(bed_lufs + offset_lu - stem_lufs))).astype(np.float32)
+
+
 def render_and_master(
     tracks: list[RenderTrack],
     tempo_bpm: float,
@@ -277,12 +294,18 @@ def render_and_master(
     soundfont_path: str,
     sample_rate: int = 44100,
     progress: Callable[[float, str], None] | None = None,
+    audio_stems: dict[str, np.ndarray] | None = None,
+    audio_offset_lu: float = -1.0,
 ) -> tuple[MasterResult, dict[str, np.ndarray]]:
     """Render every track once, master their sum, and return the master with the gained stems.
 
     Stems are keyed by track name (a repeated name gets " 2", " 3"...). Each
     returned stem is the raw stem times the master gain, so the stems sum to the
-    pre-limiter mix; see the module docstring for what holds exactly."""
+    pre-limiter mix; see the module docstring for what holds exactly.
+
+    `audio_stems` are already-made audio (the sung vocal, mono or stereo), fitted
+    to the song's length and set `audio_offset_lu` relative to the rendered
+    instruments before mastering, so the voice sits in the mix."""
     if tempo_bpm <= 0:
         raise ValueError("tempo must be positive")
     total_seconds = float(total_beats) * 60.0 / float(tempo_bpm)
@@ -301,6 +324,11 @@ def render_and_master(
                 progress(0.8 * (index + fraction) / count, f"rendering {name}")
 
         raw[name] = renderer.render_stem(track, tempo_bpm, total_seconds, progress=stem_progress)
+    if audio_stems:
+        frames = round(total_seconds * sample_rate)
+        bed = np.sum(list(raw.values()), axis=0) if raw else np.zeros((frames, 2), np.float32)
+        for name, audio in audio_stems.items():
+            raw[name] = level_to(fit_stereo(audio, frames), bed, sample_rate, audio_offset_lu)
     if progress is not None:
         progress(0.8, "mastering")
     result = master(list(raw.values()), sample_rate, target_lufs)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import soundfile
 from django.conf import settings
 
 from modules.composition.artifacts import artifact_save
@@ -10,6 +12,7 @@ from modules.composition.context import CompositionContext
 from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
 from modules.composition.models import Composition
 from modules.composition.stages import Progress, Stage
+from modules.voice.stage import SUNG_VOCAL
 
 from .encode import encode_audio
 from .engine import RenderTrack, render_and_master
@@ -24,7 +27,7 @@ class MasteringStage(Stage):
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
         # The elements of earlier stages, through the composition's reverse relations.
-        tracks = [
+        layers = [
             RenderTrack(
                 name=layer.name,
                 notes=layer.notes,
@@ -37,25 +40,31 @@ class MasteringStage(Stage):
             )
             for layer in composition.layers.order_by("index")
         ]
+        voices: list[RenderTrack] = []
         vocal = getattr(composition, "voice", None)  # absent for instrumentals
         if vocal is not None:
-            tracks.append(RenderTrack("vocal", vocal.notes, program=vocal.program, channel=15, volume=110))
+            voices.append(RenderTrack("vocal", vocal.notes, program=vocal.program, channel=15, volume=110))
             if vocal.harmony:  # the chorus harmony voice, a little softer and off-centre
-                tracks.append(
+                voices.append(
                     RenderTrack(
                         "harmony", vocal.harmony, program=vocal.program, channel=14, volume=85, pan=52
                     )
                 )
+        tracks = [*layers, *voices]  # every track goes into the MIDI file and the sheet
+        # In the audio the sung voice takes the place of the vocal track's instrument.
+        sung = sung_vocal(composition)
+        rendered = [t for t in tracks if sung is None or t.name != "vocal"]
         tempo = float(context.tempo or 120.0)
         target = float(context.loudness_target if context.loudness_target is not None else -14.0)
         result, stems = render_and_master(
-            tracks,
+            rendered,
             tempo_bpm=tempo,
             total_beats=context.total_beats,
             target_lufs=target,
             soundfont_path=settings.CODA_SOUNDFONT,
             sample_rate=settings.CODA_SAMPLE_RATE,
             progress=lambda fraction, message: progress(0.8 * fraction, message),
+            audio_stems={"vocal": sung} if sung is not None else None,
         )
         # Stems carry the master gain, so they sum to the mix before its limiter.
         for name, stem in stems.items():
@@ -157,6 +166,15 @@ def composition_sheet(
         "master": master,
     }
     return json.dumps(sheet, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sung_vocal(composition: Composition) -> np.ndarray | None:
+    artifact = composition.artifacts.filter(name=SUNG_VOCAL).first()
+    if artifact is None:
+        return None
+    with artifact.file.open("rb") as handle:
+        audio, _rate = soundfile.read(handle, dtype="float32")
+    return audio
 
 
 STAGE = MasteringStage()

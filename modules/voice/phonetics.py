@@ -14,11 +14,11 @@ Pure functions of plain data: no Praat objects here, so they test in isolation.
 
 from __future__ import annotations
 
-import re
+import itertools
 from dataclasses import dataclass, field
 
 # IPA vowel letters espeak-ng writes (ᵻ is its reduced "i/ə" vowel).
-VOWEL_LETTERS = frozenset("aeiouyæɐɑɒɔəɘɚɛɜɝɞɤɨɪɯɵøœɶʉʊʌʏᵻ")
+VOWEL_LETTERS = frozenset("aeiouyæɐɑɒɔəɘɚɛɜɝɞɤɨɪɯɵøœɶʉʊʌʏᵻ")  # noqa: RUF001
 SYLLABIC_MARK = "\u0329"  # n̩, l̩: a consonant that carries a syllable
 
 
@@ -62,6 +62,11 @@ def is_vowel(label: str) -> bool:
     return SYLLABIC_MARK in label or any(ch in VOWEL_LETTERS for ch in label)
 
 
+def is_diphthong(label: str) -> bool:
+    """Two vowel qualities in one phoneme (the vowels of "night", "go", "day", "fire"): it glides."""
+    return sum(ch in VOWEL_LETTERS for ch in label) >= 2
+
+
 def classify(start: float, end: float, label: str) -> Segment:
     text = label.strip()
     if not text:
@@ -69,9 +74,86 @@ def classify(start: float, end: float, label: str) -> Segment:
     return Segment(start, end, text, "V" if is_vowel(text) else "C")
 
 
-def word_tokens(label: str) -> list[str]:
-    """Words the synthesizer joined into one interval ("of the" is one interval)."""
-    return re.findall(r"[^\s]+", label)
+@dataclass(frozen=True)
+class WordShape:
+    """A word's phonemes spoken alone: consonants before its first vowel, vowels, consonants after."""
+
+    lead: int
+    vowels: int
+    tail: int
+
+
+def word_shape(segments: list[Segment]) -> WordShape:
+    segs = [s for s in segments if s.kind != "S"]
+    nuclei = [k for k, s in enumerate(segs) if s.kind == "V"]
+    if not nuclei:
+        return WordShape(len(segs), 0, 0)
+    return WordShape(nuclei[0], len(nuclei), len(segs) - 1 - nuclei[-1])
+
+
+def split_words(segments: list[Segment], shapes: list[WordShape]) -> list[list[Segment]] | None:
+    """The phonemes of a spoken line shared out among its words.
+
+    The synthesizer's word intervals are too loose to cut by (a word's last
+    consonant often lies in the next word's interval), so the line's vowels are
+    dealt out in order by each word's vowel count spoken alone (a contiguous
+    best fit when connected speech gained or lost one), and the consonants
+    between two words go to the next word's onset first, then the previous
+    word's coda. None when some word would get no vowel at all."""
+    segs = [s for s in segments if s.kind != "S" and s.length > 0]
+    nuclei = [k for k, s in enumerate(segs) if s.kind == "V"]
+    if not shapes:
+        return None
+    counts = _deal(len(nuclei), [s.vowels for s in shapes])
+    if counts is None or any(c == 0 for c in counts):
+        return None
+    firsts: list[int] = []
+    lasts: list[int] = []
+    k = 0
+    for c in counts:
+        firsts.append(nuclei[k])
+        lasts.append(nuclei[k + c - 1])
+        k += c
+    bounds = [0]
+    for i in range(len(shapes) - 1):
+        between = firsts[i + 1] - lasts[i] - 1
+        onset = min(shapes[i + 1].lead, between)
+        coda = min(shapes[i].tail, between - onset)
+        # Leftover consonants (connected speech added some) open the next word.
+        bounds.append(lasts[i] + 1 + coda)
+    bounds.append(len(segs))
+    return [segs[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def _deal(total: int, wanted: list[int]) -> list[int] | None:
+    """Contiguous counts summing to `total`, as close as possible to `wanted`
+    (a word getting no vowel costs most). Small DP over (word, vowels used)."""
+    n = len(wanted)
+    if n == 0 or total < 0:
+        return None
+    if sum(wanted) == total:
+        return list(wanted)
+    inf = float("inf")
+    cost = [[inf] * (total + 1) for _ in range(n + 1)]
+    back = [[0] * (total + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i in range(n):
+        for used in range(total + 1):
+            if cost[i][used] == inf:
+                continue
+            for c in range(total - used + 1):
+                step = abs(c - wanted[i]) + (10.0 if c == 0 else 0.0)
+                if cost[i][used] + step < cost[i + 1][used + c]:
+                    cost[i + 1][used + c] = cost[i][used] + step
+                    back[i + 1][used + c] = c
+    if cost[n][total] == inf:
+        return None
+    counts: list[int] = []
+    used = total
+    for i in range(n, 0, -1):
+        counts.append(back[i][used])
+        used -= back[i][used]
+    return counts[::-1]
 
 
 def syllabify(segments: list[Segment], count: int) -> list[SyllableCut]:
@@ -95,7 +177,7 @@ def syllabify(segments: list[Segment], count: int) -> list[SyllableCut]:
         between = next_first - prev_last - 1  # consonants between the two nuclei
         bounds.append(prev_last + 1 + between // 2)
     bounds.append(len(segs))
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         cuts.append(SyllableCut(segs[a:b]))
     return cuts
 
@@ -114,7 +196,7 @@ def _fit_nuclei(segs: list[Segment], count: int) -> list[Segment]:
 def _nucleus_groups(segs: list[Segment], nuclei: list[int], count: int) -> list[list[int]]:
     """Nuclei grouped into `count` syllables: too many nuclei merge the closest pair first
     (adjacent vowels, then those with the fewest consonants between), the way
-    "fire" (faɪ-ə) or "every" (ɛv-ɹ-i) collapse in song."""
+    "fire" (fa-i-er) or "every" (ev-r-y) collapse in song."""
     groups = [[k] for k in nuclei]
     while len(groups) > count:
         best = min(
@@ -127,3 +209,53 @@ def _nucleus_groups(segs: list[Segment], nuclei: list[int], count: int) -> list[
         )
         groups[best : best + 2] = [groups[best] + groups[best + 1]]
     return groups
+
+
+def voiced_spans(pulses: list[float], max_gap: float = 0.02) -> list[tuple[float, float]]:
+    """Voiced stretches from glottal pulse times: pulses closer than max_gap belong together."""
+    spans: list[tuple[float, float]] = []
+    if not pulses:
+        return spans
+    start = prev = pulses[0]
+    period = max_gap / 2.0
+    for t in pulses[1:]:
+        if t - prev > max_gap:
+            spans.append((start, prev + period))
+            start = t
+        else:
+            period = t - prev
+        prev = t
+    spans.append((start, prev + period))
+    return spans
+
+
+def trim_to_voicing(
+    cut: SyllableCut, spans: list[tuple[float, float]], min_piece: float = 0.008
+) -> SyllableCut:
+    """The syllable with each vowel narrowed to its voiced part.
+
+    The synthesizer's phoneme times are approximate: a vowel interval often
+    ends in the silent closure of the next stop ("the | pale"), and stretching
+    that closure fivefold would sing silence. The unvoiced head or tail of a
+    vowel is kept as a consonant-like piece (natural length) instead."""
+    out: list[Segment] = []
+    for seg in cut.segments:
+        if seg.kind != "V":
+            out.append(seg)
+            continue
+        inside = [(max(a, seg.start), min(b, seg.end)) for a, b in spans if b > seg.start and a < seg.end]
+        if not inside:
+            out.append(seg)
+            continue
+        va, vb = inside[0][0], inside[-1][1]
+        if va - seg.start >= min_piece:
+            out.append(Segment(seg.start, va, seg.label, "C"))
+        else:
+            va = seg.start
+        tail = seg.end - vb >= min_piece
+        out.append(Segment(va, vb if tail else seg.end, seg.label, "V"))
+        if tail:
+            out.append(Segment(vb, seg.end, seg.label, "C"))
+    if not any(s.kind == "V" for s in out):
+        return cut
+    return SyllableCut(out)

@@ -2,17 +2,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from modules.composition.artifacts import artifact_save
 from modules.composition.context import CompositionContext
 from modules.composition.midi import MidiTrack, write_midi
 from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, stage_seed
+from modules.mastering.encode import encode_audio
 
 from .engine import VOICES, sing
 from .harmony import harmony_line
 from .models import VocalLine
+from .singing import sing_audio
 
 VOCAL_CHANNEL = 15
+SUNG_VOCAL = "vocal-sung.flac"  # the lyrics sung on the melody, mixed by mastering
 HARMONY_CHANNEL = 14
 
 
@@ -33,6 +38,24 @@ class VoiceStage(Stage):
             context.inputs["voice"] = str(context.inputs["voice"]).lower()
         result = sing(context, stage_seed(context.seed, self.name))
         tempo = float(context.tempo or 120.0)
+        progress(0.1, "melody written; singing")
+        sung = sing_audio(
+            context.lyrics,
+            result.notes,
+            tempo,
+            context.total_beats,
+            result.voice,
+            sample_rate=settings.CODA_SAMPLE_RATE,
+            progress=lambda fraction, message: progress(0.1 + 0.8 * fraction, message),
+        )
+        artifact_save(
+            composition,
+            stage=self.name,
+            kind="audio",
+            name=SUNG_VOCAL,
+            data=encode_audio(sung.audio, sung.sample_rate, "flac"),
+            duration_seconds=len(sung.audio) / sung.sample_rate,
+        )
         harmony = harmony_line(context, result.notes, low=max(0, result.low - 5))
         track = vocal_track(result.notes, result.syllables, result.program)
         harmony_track = MidiTrack(
