@@ -29,9 +29,7 @@ def artifact_save(
 
     Re-running a stage therefore replaces its files instead of piling up copies.
     """
-    for old in Artifact.objects.filter(composition=composition, name=name):
-        old.file.delete(save=False)
-        old.delete()
+    artifacts_delete(composition, name)
     artifact = Artifact(
         composition=composition,
         stage=stage,
@@ -46,7 +44,7 @@ def artifact_save(
     return artifact
 
 
-def artifacts_delete_for_stage(composition: Composition, stage: str) -> None:
-    for old in Artifact.objects.filter(composition=composition, stage=stage):
+def artifacts_delete(composition: Composition, name: str) -> None:
+    for old in Artifact.objects.filter(composition=composition, name=name):
         old.file.delete(save=False)
         old.delete()

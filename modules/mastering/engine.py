@@ -295,7 +295,7 @@ def render_and_master(
     sample_rate: int = 44100,
     progress: Callable[[float, str], None] | None = None,
     audio_stems: dict[str, np.ndarray] | None = None,
-    audio_offset_lu: float = -1.0,
+    audio_offsets_lu: dict[str, float] | None = None,
 ) -> tuple[MasterResult, dict[str, np.ndarray]]:
     """Render every track once, master their sum, and return the master with the gained stems.
 
@@ -304,8 +304,8 @@ def render_and_master(
     pre-limiter mix; see the module docstring for what holds exactly.
 
     `audio_stems` are already-made audio (the sung vocal, mono or stereo), fitted
-    to the song's length and set `audio_offset_lu` relative to the rendered
-    instruments before mastering, so the voice sits in the mix."""
+    to the song's length and set `audio_offsets_lu[name]` (default -1 LU) relative
+    to the rendered instruments before mastering, so the voices sit in the mix."""
     if tempo_bpm <= 0:
         raise ValueError("tempo must be positive")
     total_seconds = float(total_beats) * 60.0 / float(tempo_bpm)
@@ -328,7 +328,8 @@ def render_and_master(
         frames = round(total_seconds * sample_rate)
         bed = np.sum(list(raw.values()), axis=0) if raw else np.zeros((frames, 2), np.float32)
         for name, audio in audio_stems.items():
-            raw[name] = level_to(fit_stereo(audio, frames), bed, sample_rate, audio_offset_lu)
+            offset = (audio_offsets_lu or {}).get(name, -1.0)
+            raw[name] = level_to(fit_stereo(audio, frames), bed, sample_rate, offset)
     if progress is not None:
         progress(0.8, "mastering")
     result = master(list(raw.values()), sample_rate, target_lufs)

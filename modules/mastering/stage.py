@@ -12,13 +12,15 @@ from modules.composition.context import CompositionContext
 from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
 from modules.composition.models import Composition
 from modules.composition.stages import Progress, Stage
-from modules.voice.stage import SUNG_VOCAL
+from modules.voice.stage import SUNG_HARMONY, SUNG_VOCAL
 
 from .encode import encode_audio
 from .engine import RenderTrack, render_and_master
 from .models import Master
 
 AUDIO_FORMATS = ("wav", "flac", "mp3")
+# Where the sung voices sit against the instruments (integrated loudness, LU).
+SUNG_LEVELS_LU = {"vocal": -1.0, "harmony": -7.0}
 
 
 class MasteringStage(Stage):
@@ -51,9 +53,16 @@ class MasteringStage(Stage):
                     )
                 )
         tracks = [*layers, *voices]  # every track goes into the MIDI file and the sheet
-        # In the audio the sung voice takes the place of the vocal track's instrument.
-        sung = sung_vocal(composition)
-        rendered = [t for t in tracks if sung is None or t.name != "vocal"]
+        # In the audio the sung voices take the place of the vocal and harmony tracks' instrument.
+        sung = {
+            name: audio
+            for name, audio in (
+                ("vocal", sung_audio(composition, SUNG_VOCAL)),
+                ("harmony", sung_audio(composition, SUNG_HARMONY)),
+            )
+            if audio is not None
+        }
+        rendered = [t for t in tracks if t.name not in sung]
         tempo = float(context.tempo or 120.0)
         target = float(context.loudness_target if context.loudness_target is not None else -14.0)
         result, stems = render_and_master(
@@ -64,7 +73,8 @@ class MasteringStage(Stage):
             soundfont_path=settings.CODA_SOUNDFONT,
             sample_rate=settings.CODA_SAMPLE_RATE,
             progress=lambda fraction, message: progress(0.8 * fraction, message),
-            audio_stems={"vocal": sung} if sung is not None else None,
+            audio_stems=sung,
+            audio_offsets_lu=SUNG_LEVELS_LU,
         )
         # Stems carry the master gain, so they sum to the mix before its limiter.
         for name, stem in stems.items():
@@ -168,8 +178,8 @@ def composition_sheet(
     return json.dumps(sheet, sort_keys=True, separators=(",", ":")).encode()
 
 
-def sung_vocal(composition: Composition) -> np.ndarray | None:
-    artifact = composition.artifacts.filter(name=SUNG_VOCAL).first()
+def sung_audio(composition: Composition, name: str) -> np.ndarray | None:
+    artifact = composition.artifacts.filter(name=name).first()
     if artifact is None:
         return None
     with artifact.file.open("rb") as handle:

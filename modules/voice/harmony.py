@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 
-from modules.composition.context import ChordEvent, CompositionContext, scale_pitch_classes
+from modules.composition.context import ChordEvent, CompositionContext, LyricLine, scale_pitch_classes
 
 HARMONY_SECTIONS = {"chorus"}
 # Below the melody: minor/major third first, then fourth, then minor/major sixth.
@@ -19,6 +19,22 @@ INTERVALS_BELOW = (3, 4, 5, 8, 9)
 def _chord_tones(beat: float, chords: list[ChordEvent], starts: list[float]) -> set[int]:
     i = bisect.bisect_right(starts, beat) - 1
     return {p % 12 for p in chords[i].pitches} if i >= 0 else set()
+
+
+# The voice that sings the harmony: the next lower voice of the same kind.
+HARMONY_SINGER = {
+    "soprano": "alto",
+    "mezzo": "alto",
+    "alto": "alto",
+    "tenor": "baritone",
+    "baritone": "baritone",
+    "bass": "bass",
+}
+
+
+def harmony_lines(ctx: CompositionContext) -> list[LyricLine]:
+    """The lyric lines the harmony voice sings along with."""
+    return [line for line in ctx.lyrics if line.section_name in HARMONY_SECTIONS]
 
 
 def harmony_line(ctx: CompositionContext, melody: list[list[float]], low: int) -> list[list[float]]:

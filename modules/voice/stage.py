@@ -4,20 +4,21 @@ from typing import Any
 
 from django.conf import settings
 
-from modules.composition.artifacts import artifact_save
-from modules.composition.context import CompositionContext
+from modules.composition.artifacts import artifact_save, artifacts_delete
+from modules.composition.context import CompositionContext, LyricLine
 from modules.composition.midi import MidiTrack, write_midi
 from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, stage_seed
 from modules.mastering.encode import encode_audio
 
 from .engine import VOICES, sing
-from .harmony import harmony_line
+from .harmony import HARMONY_SINGER, harmony_line, harmony_lines
 from .models import VocalLine
 from .singing import sing_audio
 
 VOCAL_CHANNEL = 15
 SUNG_VOCAL = "vocal-sung.flac"  # the lyrics sung on the melody, mixed by mastering
+SUNG_HARMONY = "harmony-sung.flac"  # the chorus lines sung on the harmony line
 HARMONY_CHANNEL = 14
 
 
@@ -39,24 +40,16 @@ class VoiceStage(Stage):
         result = sing(context, stage_seed(context.seed, self.name))
         tempo = float(context.tempo or 120.0)
         progress(0.1, "melody written; singing")
-        sung = sing_audio(
-            context.lyrics,
-            result.notes,
-            tempo,
-            context.total_beats,
-            result.voice,
-            sample_rate=settings.CODA_SAMPLE_RATE,
-            progress=lambda fraction, message: progress(0.1 + 0.8 * fraction, message),
-        )
-        artifact_save(
-            composition,
-            stage=self.name,
-            kind="audio",
-            name=SUNG_VOCAL,
-            data=encode_audio(sung.audio, sung.sample_rate, "flac"),
-            duration_seconds=len(sung.audio) / sung.sample_rate,
-        )
         harmony = harmony_line(context, result.notes, low=max(0, result.low - 5))
+        self.sing(
+            composition, SUNG_VOCAL, context.lyrics, result.notes, result.voice, context, progress, 0.1, 0.65
+        )
+        chorus_lines = harmony_lines(context)
+        if harmony and len(harmony) == sum(len(line.syllables) for line in chorus_lines):
+            singer = HARMONY_SINGER[result.voice]
+            self.sing(composition, SUNG_HARMONY, chorus_lines, harmony, singer, context, progress, 0.75, 0.2)
+        else:  # a harmony note had no room in range: it stays a MIDI line rendered by the synth
+            artifacts_delete(composition, SUNG_HARMONY)
         track = vocal_track(result.notes, result.syllables, result.program)
         harmony_track = MidiTrack(
             name="harmony", notes=harmony, channel=HARMONY_CHANNEL, program=result.program, volume=90
@@ -86,6 +79,37 @@ class VoiceStage(Stage):
         context.vocal_style = result.voice
         context.vocal_range = [result.low, result.high]
         context.sources.update(vocal_style=result.voice_source, vocal_range=result.voice_source)
+
+    def sing(
+        self,
+        composition: Composition,
+        name: str,
+        lines: list[LyricLine],
+        notes: list[list[float]],
+        voice: str,
+        context: CompositionContext,
+        progress: Progress,
+        offset: float,
+        share: float,
+    ) -> None:
+        """Sing `lines` on `notes` and store the audio as the artifact `name`."""
+        sung = sing_audio(
+            lines,
+            notes,
+            float(context.tempo or 120.0),
+            context.total_beats,
+            voice,
+            sample_rate=settings.CODA_SAMPLE_RATE,
+            progress=lambda fraction, message: progress(offset + share * fraction, message),
+        )
+        artifact_save(
+            composition,
+            stage=self.name,
+            kind="audio",
+            name=name,
+            data=encode_audio(sung.audio, sung.sample_rate, "flac"),
+            duration_seconds=len(sung.audio) / sung.sample_rate,
+        )
 
 
 def vocal_track(notes: list[list[float]], syllables: list[str], program: int) -> MidiTrack:

@@ -61,14 +61,16 @@ def test_a_prompt_becomes_a_real_song() -> None:
         "stem-vocal.flac",
         "stem-harmony.flac",
     } <= names
-    # The lyrics are sung: the sung vocal is voiced under every note and is a stem of the mix.
-    sung, rate = soundfile.read(song.artifacts.get(name="vocal-sung.flac").file.open("rb"))
-    spb = 60 / ctx.tempo
-    for pitch, start, duration, _velocity in song.voice.notes:
-        a, b = int((start + 0.25 * duration) * spb * rate), int((start + 0.75 * duration) * spb * rate)
-        assert np.sqrt(np.mean(sung[a:b] ** 2)) > 0.005, f"silent note {pitch} at beat {start}"
-    vocal_stem, _ = soundfile.read(song.artifacts.get(name="stem-vocal.flac").file.open("rb"))
-    assert np.corrcoef(vocal_stem[: len(sung), 0], sung)[0, 1] > 0.99
+    # The lyrics are sung, melody and chorus harmony: voiced under every note, and stems of the mix.
+    assert song.voice.harmony
+    for name, notes in (("vocal", song.voice.notes), ("harmony", song.voice.harmony)):
+        sung, rate = soundfile.read(song.artifacts.get(name=f"{name}-sung.flac").file.open("rb"))
+        spb = 60 / ctx.tempo
+        for pitch, start, duration, _velocity in notes:
+            a, b = int((start + 0.25 * duration) * spb * rate), int((start + 0.75 * duration) * spb * rate)
+            assert np.sqrt(np.mean(sung[a:b] ** 2)) > 0.005, f"{name}: silent note {pitch} at beat {start}"
+        stem, _ = soundfile.read(song.artifacts.get(name=f"stem-{name}.flac").file.open("rb"))
+        assert np.corrcoef(stem[: len(sung), 0], sung)[0, 1] > 0.99
     sheet = json.loads(song.artifacts.get(name="composition.json").file.open("rb").read())
     assert sheet["context"]["key"] == ctx.key and sheet["seed"] == song.seed
     assert [t["name"] for t in sheet["tracks"]][: song.layers.count() + 1] == [
