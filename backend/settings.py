@@ -145,10 +145,25 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long tasks: never hoard (FIELD-NOTES trap 13)
 CELERY_TASK_DEFAULT_QUEUE = "coda"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker died unacknowledged goes back to the queue after this long (kombu's Redis
+# transport); it must outlast the longest stage.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CODA_VISIBILITY_TIMEOUT", 900))}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-compositions": {"task": "coda.sweep_stuck", "schedule": 60.0},
+}
 
 CODA_SOUNDFONT = os.environ.get("CODA_SOUNDFONT", "/usr/share/sounds/sf2/FluidR3_GM.sf2")
 CODA_SAMPLE_RATE = int(os.environ.get("CODA_SAMPLE_RATE", 44100))
 CODA_MAX_PROMPT_CHARS = 2000
+# A stage failing with a transient error is tried this many times in all, the wait doubling each time.
+CODA_STAGE_ATTEMPTS = int(os.environ.get("CODA_STAGE_ATTEMPTS", 3))
+CODA_RETRY_BACKOFF_SECONDS = float(os.environ.get("CODA_RETRY_BACKOFF_SECONDS", 0.5))
+# A running composition with no sign of life for this long is resumed (at most twice), then failed.
+CODA_STUCK_AFTER_SECONDS = int(os.environ.get("CODA_STUCK_AFTER_SECONDS", 600))
+CODA_MAX_RESUMES = int(os.environ.get("CODA_MAX_RESUMES", 2))
+# Reuse a stage's result from any earlier run with the same input hash (the same request twice
+# costs one pipeline run). Off only to prove determinism by recomputing.
+CODA_REUSE_RESULTS = env_bool("CODA_REUSE_RESULTS", True)
 
 LOGGING = {
     "version": 1,

@@ -21,3 +21,11 @@ class BadUserInput(CodaError):
 
 class NotFound(CodaError):
     code = "NOT_FOUND"
+
+
+class Conflict(CodaError):
+    code = "CONFLICT"
+
+
+class Unauthenticated(CodaError):
+    code = "UNAUTHENTICATED"

@@ -34,6 +34,10 @@ def group_name(composition_id: int) -> str:
     return f"composition_{composition_id}"
 
 
+def user_group_name(user_id: int) -> str:
+    return f"user_{user_id}"
+
+
 def event_payload(event: ProgressEvent) -> dict[str, Any]:
     return {
         "composition_id": event.composition_id,
@@ -52,9 +56,19 @@ def is_terminal(payload: dict[str, Any]) -> bool:
 
 def publish_event(
     composition_id: int, *, status: str, stage: str = "", progress: float = 0.0, message: str = ""
-) -> ProgressEvent:
+) -> ProgressEvent | None:
+    """Log and publish an event; None (nothing logged) for a stage's event after the composition ended."""
+    final = not stage and status in TERMINAL
     with transaction.atomic():
-        # The UPDATE locks the composition row until commit, so sequence numbers never collide.
+        # The row lock keeps sequence numbers unique and lets no event slip in after a final one.
+        current, owner_id = (
+            Composition.objects.select_for_update()
+            .filter(pk=composition_id)
+            .values_list("status", "owner_id")
+            .get()
+        )
+        if current in TERMINAL and not final:
+            return None
         Composition.objects.filter(pk=composition_id).update(last_seq=F("last_seq") + 1)
         seq = Composition.objects.filter(pk=composition_id).values_list("last_seq", flat=True).get()
         event = ProgressEvent.objects.create(
@@ -66,19 +80,21 @@ def publish_event(
             message=message[:300],
         )
         payload = event_payload(event)
-        transaction.on_commit(lambda: _deliver(payload))
+        transaction.on_commit(lambda: _deliver(payload, owner_id))
     return event
 
 
-def _deliver(payload: dict[str, Any]) -> None:
+def _deliver(payload: dict[str, Any], owner_id: int | None) -> None:
     for listener in list(local_listeners):
         listener(payload)
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": EVENT_TYPE, **payload}
+    message = {"type": EVENT_TYPE, **payload, "owner_id": owner_id}
     try:
         _LOOP.run(layer.group_send(group_name(payload["composition_id"]), message))
+        if owner_id is not None:  # the owner's dashboard stream
+            _LOOP.run(layer.group_send(user_group_name(owner_id), message))
     except Exception:  # the log still has it; subscribers catch up from there
         log.exception("could not send event %s of composition %s", payload["seq"], payload["composition_id"])
 

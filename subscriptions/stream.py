@@ -15,7 +15,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from .events import EVENT_TYPE, event_payload, group_name, is_terminal
+from .events import EVENT_TYPE, event_payload, group_name, is_terminal, user_group_name
 from .models import ProgressEvent
 
 RESYNC_SECONDS = 5.0
@@ -32,10 +32,12 @@ async def composition_events(
 ) -> AsyncGenerator[dict[str, Any]]:
     async with ws.listen_to_channel(EVENT_TYPE, groups=[group_name(composition_id)]) as live:
         last = after_seq
-        for payload in await _logged_after(composition_id, last):
+        logged = await _logged_after(composition_id, last)
+        for i, payload in enumerate(logged):
             yield payload
             last = payload["seq"]
-            if is_terminal(payload):
+            # A final event followed by more is an earlier run's (the composition was rerun).
+            if is_terminal(payload) and i == len(logged) - 1:
                 return
         live_iter = live.__aiter__()
         while True:
@@ -49,21 +51,34 @@ async def composition_events(
                 continue  # broadcasts are not filtered by group (FIELD-NOTES trap 4)
             if message is None or message["seq"] > last + 1:
                 # Quiet for a while, or a gap: the log has what the layer lost.
-                for payload in await _logged_after(composition_id, last):
+                logged = await _logged_after(composition_id, last)
+                for i, payload in enumerate(logged):
                     if message is not None and payload["seq"] >= message["seq"]:
                         break
                     yield payload
                     last = payload["seq"]
-                    if is_terminal(payload):
+                    if is_terminal(payload) and i == len(logged) - 1:
                         return
                 if message is None:
                     continue
             if message["seq"] <= last:
                 continue
-            payload = {k: v for k, v in message.items() if k != "type"}
+            payload = {k: v for k, v in message.items() if k not in ("type", "owner_id")}
             yield payload
             last = payload["seq"]
             if is_terminal(payload):
                 with contextlib.suppress(Exception):
                     await live_iter.aclose()
                 return
+
+
+async def user_events(ws: Any, user_id: int) -> AsyncGenerator[dict[str, Any]]:
+    """Live events of every composition the user owns, each once."""
+    seen: dict[int, int] = {}
+    async with ws.listen_to_channel(EVENT_TYPE, groups=[user_group_name(user_id)]) as live:
+        async for message in live:
+            # The consumer may also be in composition groups (trap 4): keep only the user's, once.
+            if message.get("owner_id") != user_id or message["seq"] <= seen.get(message["composition_id"], 0):
+                continue
+            seen[message["composition_id"]] = message["seq"]
+            yield {k: v for k, v in message.items() if k not in ("type", "owner_id")}

@@ -4,7 +4,7 @@ from typing import Any
 
 from modules.composition.artifacts import artifact_save
 from modules.composition.automation import automation_controls
-from modules.composition.context import SCALES, CompositionContext, pitch_class
+from modules.composition.context import SCALES, SOURCE_INPUT, CompositionContext, pitch_class
 from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
 from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, stage_seed
@@ -16,6 +16,19 @@ from .models import Layer, Section
 class ArrangementStage(Stage):
     name = "arrangement"
     needs = ("mood", "genre")
+    reads = (
+        "mood",
+        "energy",
+        "style",
+        "tempo",
+        "instruments",
+        "instrumental",
+        "duration_seconds",
+        "inputs.key",
+        "inputs.scale",
+        "inputs.tempo",
+    )
+    element_models = (Section, Layer)
 
     def validate(self, inputs: dict[str, Any]) -> None:
         key = inputs.get("key")
@@ -29,7 +42,10 @@ class ArrangementStage(Stage):
             raise InputError("scale", f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
-        result = arrange(context, stage_seed(context.seed, self.name))
+        if context.inputs.get("tempo") is not None:  # an explicit tempo wins over the genre's
+            context.tempo = float(context.inputs["tempo"])
+            context.sources["tempo"] = SOURCE_INPUT
+        result = arrange(context, stage_seed(context, self.name))
         progress(0.5, "arranged; writing MIDI")
         Section.objects.filter(composition=composition).delete()
         Layer.objects.filter(composition=composition).delete()

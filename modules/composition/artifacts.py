@@ -44,7 +44,42 @@ def artifact_save(
     return artifact
 
 
+def artifact_retire(artifact: Artifact) -> None:
+    """Take an artifact out of the current set: kept if a version lists it, else deleted.
+
+    Its file goes only when no other artifact row (a reused result) still points at it.
+    """
+    if artifact.versions.exists():
+        Artifact.objects.filter(pk=artifact.pk).update(current=False)
+        return
+    shared = Artifact.objects.filter(file=artifact.file.name).exclude(pk=artifact.pk).exists()
+    if not shared:
+        artifact.file.delete(save=False)
+    artifact.delete()
+
+
 def artifacts_delete(composition: Composition, name: str) -> None:
-    for old in Artifact.objects.filter(composition=composition, name=name):
-        old.file.delete(save=False)
-        old.delete()
+    for old in Artifact.objects.filter(composition=composition, name=name, current=True):
+        artifact_retire(old)
+
+
+def artifacts_for_stage(composition: Composition, stage: str) -> dict[str, Artifact]:
+    return {a.name: a for a in Artifact.objects.filter(composition=composition, stage=stage, current=True)}
+
+
+def artifacts_share(source: dict[str, Artifact], target: Composition) -> dict[str, Artifact]:
+    """Current artifacts for `target` that point at the same stored files as `source` (no copying)."""
+    shared: dict[str, Artifact] = {}
+    for name, artifact in source.items():
+        artifacts_delete(target, name)
+        shared[name] = Artifact.objects.create(
+            composition=target,
+            stage=artifact.stage,
+            kind=artifact.kind,
+            name=name,
+            file=artifact.file.name,
+            mime_type=artifact.mime_type,
+            size_bytes=artifact.size_bytes,
+            duration_seconds=artifact.duration_seconds,
+        )
+    return shared

@@ -140,6 +140,7 @@ class CompositionContext:
     # key (str), scale (str), tempo (float), voice (str), lyrics (str).
     inputs: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # context field -> SOURCE_*
+    stage_seeds: dict[str, int] = field(default_factory=dict)  # a stage's seed when regenerated with its own
 
     # mood stage
     mood: MoodInfo | None = None

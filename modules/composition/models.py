@@ -39,6 +39,10 @@ class Composition(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.TextField(blank=True, default="")
     last_seq = models.PositiveIntegerField(default=0, help_text="Sequence number of the latest event")
+    task_ids = models.JSONField(default=list, blank=True, help_text="Celery task ids of the running pipeline")
+    resumes = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the stuck-pipeline sweep resumed it"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -63,8 +67,17 @@ class StageRun(models.Model):
     message = models.CharField(max_length=200, blank=True, default="")
     error = models.TextField(blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)
+    seed = models.BigIntegerField(null=True, blank=True, help_text="The stage's own seed")
+    input_hash = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, help_text="Hash of exactly what the stage read"
+    )
+    output = models.JSONField(default=dict, blank=True, help_text="What the stage added to the context")
+    reused = models.BooleanField(default=False, help_text="Result reused, not recomputed")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of a running stage"
+    )
 
     class Meta:
         ordering = ["composition", "position"]
@@ -91,11 +104,41 @@ class Artifact(models.Model):
     mime_type = models.CharField(max_length=64)
     size_bytes = models.PositiveBigIntegerField(default=0)
     duration_seconds = models.FloatField(null=True, blank=True)
+    current = models.BooleanField(
+        default=True, help_text="False once replaced; kept for the versions that list it"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["composition", "stage", "name"]
-        constraints = [models.UniqueConstraint(fields=["composition", "name"], name="unique_artifact_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["composition", "name"],
+                condition=models.Q(current=True),
+                name="unique_current_artifact_name",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Version(models.Model):
+    """What a composition was before a regeneration or an edit: its context, elements and files."""
+
+    composition = models.ForeignKey(Composition, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    reason = models.CharField(max_length=300)
+    context = models.JSONField(default=dict)
+    elements = models.JSONField(default=dict, help_text="stage -> its element as it was")
+    artifacts = models.ManyToManyField(Artifact, related_name="versions", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["composition", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["composition", "number"], name="unique_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}: {self.reason}"

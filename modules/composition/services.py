@@ -3,28 +3,42 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
 
 from subscriptions.events import publish_event
 
 from .context import SOURCE_INPUT, SOURCE_SEED, CompositionContext
-from .models import Composition, StageRun
+from .models import Composition, StageRun, StageStatus, Status, Version
 from .pipeline import dispatch
-from .stages import InputError, ordered_names, registry
+from .stages import InputError, downstream, ordered_names, registry
 
 MIN_DURATION, MAX_DURATION = 15, 240
 MAX_SEED = 2**31 - 1
 
 
+LOWERCASE_INPUTS = {"mood", "voice", "scale"}
+
+
 def _clean_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Drop unset values and strip strings."""
+    """Drop unset values, strip strings, and spell names one way (so equal requests hash equal)."""
     cleaned: dict[str, Any] = {}
     for key, value in inputs.items():
         if isinstance(value, str):
             value = value.strip()
+            if key in LOWERCASE_INPUTS:
+                value = value.lower()
+            elif key == "key" and value:
+                value = value[0].upper() + value[1:]
+        if key == "genres" and value:
+            value = [
+                {"name": str(g["name"]).strip().lower(), "weight": float(g.get("weight", 1.0))} for g in value
+            ]
         if value not in (None, "", []):
             cleaned[key] = value
     return cleaned
@@ -88,3 +102,157 @@ def composition_create(
         if start:
             transaction.on_commit(lambda: dispatch(composition.pk))
     return composition
+
+
+class CompositionBusy(InputError):
+    """The composition is still being made; the change would race the pipeline."""
+
+
+def _ensure_idle(composition: Composition, action: str) -> None:
+    if not composition.is_finished:
+        raise CompositionBusy(
+            "id",
+            f"composition is {composition.status}; wait for it to finish or cancel it before you {action}",
+        )
+
+
+def version_create(composition: Composition, reason: str) -> Version:
+    """Keep what the composition is now: its context, every element and the files they use."""
+    number = (composition.versions.aggregate(last=Max("number"))["last"] or 0) + 1
+    version = Version.objects.create(
+        composition=composition,
+        number=number,
+        reason=reason[:300],
+        context=composition.context,
+        elements={name: stage.snapshot(composition) for name, stage in registry().items()},
+    )
+    version.artifacts.set(composition.artifacts.filter(current=True))
+    return version
+
+
+def _rerun(
+    composition: Composition, context: CompositionContext, reason: str, first_stage: str | None
+) -> None:
+    """Queue the pipeline again. Every stage runs through its hash: unchanged ones are reused."""
+    affected = downstream(first_stage) if first_stage else ordered_names()
+    with transaction.atomic():
+        version_create(composition, reason)
+        Composition.objects.filter(pk=composition.pk).update(
+            status=Status.QUEUED, context=context.to_dict(), error="", finished_at=None, resumes=0
+        )
+        StageRun.objects.filter(composition=composition, name__in=affected).update(
+            status=StageStatus.PENDING, progress=0.0, message="", error=""
+        )
+        publish_event(composition.pk, status="QUEUED", message=reason)
+        transaction.on_commit(lambda: dispatch(composition.pk))
+    composition.refresh_from_db()
+
+
+def composition_regenerate(composition: Composition, stage: str, seed: int | None = None) -> Composition:
+    """Rerun one stage with a new seed, then only what depends on it; the old result stays a version."""
+    if stage not in registry():
+        raise InputError("stage", f"unknown stage {stage!r}; choose one of: {', '.join(ordered_names())}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InputError("seed", f"seed must be between 0 and {MAX_SEED}")
+    _ensure_idle(composition, "regenerate it")
+    context = CompositionContext.from_dict(composition.context)
+    if seed is None:
+        seed = random.SystemRandom().randint(0, MAX_SEED)
+    context.stage_seeds[stage] = seed
+    _rerun(composition, context, f"regenerate {stage} with seed {seed}", stage)
+    return composition
+
+
+def composition_update(
+    composition: Composition,
+    *,
+    inputs: dict[str, Any],
+    duration_seconds: int | None = None,
+    instrumental: bool | None = None,
+) -> Composition:
+    """Change explicit inputs and rerun; only stages that read what changed are recomputed."""
+    _ensure_idle(composition, "edit it")
+    changes = _clean_inputs(inputs)
+    if duration_seconds is not None and not MIN_DURATION <= duration_seconds <= MAX_DURATION:
+        raise InputError(
+            "durationSeconds",
+            f"durationSeconds must be between {MIN_DURATION} and {MAX_DURATION}, not {duration_seconds}",
+        )
+    merged = {**composition.inputs, **changes}
+    for stage in registry().values():
+        stage.validate(merged)
+    context = CompositionContext.from_dict(composition.context)
+    context.inputs = merged
+    described = [f"{k}={v}" for k, v in sorted(changes.items()) if k != "lyrics"] + (
+        ["lyrics"] if "lyrics" in changes else []
+    )
+    if duration_seconds is not None and duration_seconds != composition.duration_seconds:
+        context.duration_seconds = duration_seconds
+        described.append(f"durationSeconds={duration_seconds}")
+    if instrumental is not None and instrumental != composition.instrumental:
+        context.instrumental = instrumental
+        described.append(f"instrumental={instrumental}")
+    if not described:
+        raise InputError("input", "nothing to change: give at least one new value")
+    Composition.objects.filter(pk=composition.pk).update(
+        inputs=merged, duration_seconds=context.duration_seconds, instrumental=context.instrumental
+    )
+    _rerun(composition, context, "edit " + ", ".join(described), None)
+    return composition
+
+
+def composition_cancel(composition: Composition) -> Composition:
+    """Stop queued and running stages: revoke the queued tasks; running ones stop at their next check."""
+    if composition.is_finished:
+        raise InputError("id", f"composition already finished ({composition.status}); nothing to cancel")
+    with transaction.atomic():
+        updated = Composition.objects.filter(
+            pk=composition.pk, status__in=[Status.QUEUED, Status.RUNNING]
+        ).update(status=Status.CANCELLED, finished_at=timezone.now())
+        if not updated:  # it finished meanwhile
+            composition.refresh_from_db()
+            return composition
+        StageRun.objects.filter(
+            composition=composition, status__in=[StageStatus.PENDING, StageStatus.RUNNING]
+        ).update(status=StageStatus.CANCELLED, message="cancelled")
+        publish_event(composition.pk, status="CANCELLED", message="cancelled on request")
+    if composition.task_ids and settings.CODA_PIPELINE == "celery":
+        from backend.celery import app
+
+        app.control.revoke(composition.task_ids)
+    composition.refresh_from_db()
+    return composition
+
+
+def compositions_sweep_stuck() -> dict[str, list[int]]:
+    """Resume (or, after CODA_MAX_RESUMES, fail) compositions with no sign of life for a while.
+
+    A sign of life is an event or a running stage's heartbeat; a worker that died
+    mid-stage leaves neither.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.CODA_STUCK_AFTER_SECONDS)
+    result: dict[str, list[int]] = {"resumed": [], "failed": []}
+    for composition in Composition.objects.filter(status__in=[Status.QUEUED, Status.RUNNING]):
+        last_event = composition.events.order_by("-seq").values_list("created_at", flat=True).first()
+        last_beat = composition.stages.aggregate(last=Max("heartbeat_at"))["last"]
+        alive = max(t for t in (last_event, last_beat, composition.updated_at) if t is not None)
+        if alive >= cutoff:
+            continue
+        if composition.resumes >= settings.CODA_MAX_RESUMES:
+            Composition.objects.filter(pk=composition.pk).update(
+                status=Status.FAILED, error="stalled: no worker finished it", finished_at=timezone.now()
+            )
+            StageRun.objects.filter(
+                composition=composition, status__in=[StageStatus.PENDING, StageStatus.RUNNING]
+            ).update(status=StageStatus.FAILED, error="stalled: no worker finished it")
+            publish_event(composition.pk, status="FAILED", message="stalled: no worker finished it")
+            result["failed"].append(composition.pk)
+            continue
+        Composition.objects.filter(pk=composition.pk).update(resumes=F("resumes") + 1)
+        StageRun.objects.filter(composition=composition, status=StageStatus.RUNNING).update(
+            status=StageStatus.PENDING, message="resumed after the pipeline stalled"
+        )
+        publish_event(composition.pk, status="RUNNING", message="resumed after the pipeline stalled")
+        dispatch(composition.pk)
+        result["resumed"].append(composition.pk)
+    return result

@@ -7,17 +7,22 @@ an instance of a `Stage` subclass. The registry orders them by their `needs`.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
+import json
 import time
+import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
+from django.db.models import Model
 
 from .context import CompositionContext
+from .elements import rows_restore, rows_snapshot
 
 if TYPE_CHECKING:
-    from .models import Composition
+    from .models import Artifact, Composition
 
 
 class InputError(ValueError):
@@ -36,10 +41,23 @@ class StageCancelled(Exception):
 Progress = Callable[[float, str], None]
 
 
+class TransientStageError(RuntimeError):
+    """A failure worth retrying (a resource briefly missing, a service briefly away)."""
+
+
 class Stage:
     name: ClassVar[str]
     needs: ClassVar[tuple[str, ...]] = ()
+    # Exactly the context fields the stage reads ("inputs.x" for one explicit input):
+    # with the seed, the engine version and the needed stages' hashes they address its result.
+    reads: ClassVar[tuple[str, ...]] = ()
+    # The models holding the stage's element (rows with a `composition` link).
+    element_models: ClassVar[tuple[type[Model], ...]] = ()
     engine_version: ClassVar[str] = "1"
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Settings that change the result (a soundfont, a sample rate); part of the hash."""
+        return {}
 
     def validate(self, inputs: dict[str, Any]) -> None:
         """Check this stage's explicit inputs; raise InputError."""
@@ -51,6 +69,15 @@ class Stage:
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
         """Compute the element, store it (replacing any earlier one), enrich `context` in place."""
         raise NotImplementedError
+
+    def snapshot(self, composition: Composition) -> dict[str, Any]:
+        """The element as JSON-ready data."""
+        return {m.__name__: rows_snapshot(m, composition) for m in self.element_models}
+
+    def restore(self, composition: Composition, data: dict[str, Any], artifacts: dict[str, Artifact]) -> None:
+        """Make `data` (a snapshot) the composition's element, linking files by name."""
+        for model in self.element_models:
+            rows_restore(model, composition, data.get(model.__name__, []), artifacts)
 
 
 @functools.cache
@@ -102,8 +129,35 @@ class Throttle:
             self.emit(max(0.0, min(1.0, fraction)), message)
 
 
-def stage_seed(seed: int, stage_name: str) -> int:
+def stage_seed(context: CompositionContext, stage_name: str) -> int:
     """Each stage draws from its own stream, so re-seeding one leaves the others alone."""
-    import zlib
+    if stage_name in context.stage_seeds:
+        return int(context.stage_seeds[stage_name])
+    return zlib.crc32(f"{context.seed}:{stage_name}".encode()) & 0x7FFFFFFF
 
-    return zlib.crc32(f"{seed}:{stage_name}".encode()) & 0x7FFFFFFF
+
+def read_slice(context: dict[str, Any], reads: tuple[str, ...]) -> dict[str, Any]:
+    inputs = context.get("inputs", {})
+    return {path: inputs.get(path[7:]) if path.startswith("inputs.") else context.get(path) for path in reads}
+
+
+def input_hash(stage: Stage, context: CompositionContext, needs: dict[str, str]) -> str:
+    """The address of a stage's result: a hash of exactly what it reads."""
+    payload = {
+        "stage": stage.name,
+        "engine": stage.engine_version,
+        "seed": stage_seed(context, stage.name),
+        "reads": read_slice(context.to_dict(), stage.reads),
+        "needs": needs,
+        "settings": stage.fingerprint(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def downstream(stage_name: str) -> list[str]:
+    """The stage and every stage that needs it, directly or not, in pipeline order."""
+    affected = {stage_name}
+    for name in ordered_names():
+        if affected & set(registry()[name].needs):
+            affected.add(name)
+    return [name for name in ordered_names() if name in affected]

@@ -6,6 +6,7 @@ from celery import chain, group, shared_task
 from celery.canvas import Signature
 
 from .pipeline import execute_stage, finish_composition
+from .services import compositions_sweep_stuck
 from .stages import levels
 
 
@@ -17,6 +18,11 @@ def run_stage(composition_id: int, stage_name: str) -> str:
 @shared_task(name="coda.finish_composition")
 def finish(composition_id: int) -> str:
     return finish_composition(composition_id)
+
+
+@shared_task(name="coda.sweep_stuck")
+def sweep_stuck() -> dict[str, list[int]]:
+    return compositions_sweep_stuck()
 
 
 def pipeline_signature(composition_id: int) -> Signature:

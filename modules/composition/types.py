@@ -7,7 +7,10 @@ from enum import Enum
 
 import strawberry
 import strawberry_django
+from django.db.models import Prefetch
 from strawberry import relay
+
+from schema.scalars import JSONObject
 
 from . import models
 from .context import CompositionContext
@@ -56,6 +59,9 @@ class StageRunType:
     message: str
     error: str = strawberry_django.field(description="Why the stage failed; empty unless FAILED.")
     attempts: int
+    seed: int | None
+    input_hash: str = strawberry_django.field(description="Hash of exactly what the stage read.")
+    reused: bool = strawberry_django.field(description="True when the result was reused, not recomputed.")
     started_at: datetime | None
     finished_at: datetime | None
 
@@ -113,6 +119,19 @@ class CompositionContextType:
         )
 
 
+@strawberry_django.type(models.Version, name="Version", description="What a composition was before a change.")
+class VersionType:
+    number: int
+    reason: str
+    created_at: datetime
+    elements: JSONObject = strawberry_django.field(description="Each stage's element as it was.")
+    artifacts: list[ArtifactType]
+
+    @strawberry_django.field(only=["context"])
+    def context(self, root: models.Version) -> CompositionContextType:
+        return CompositionContextType.from_context(CompositionContext.from_dict(root.context))
+
+
 class CompositionFields:
     """The core's fields of `Composition`; the schema package adds the modules' fields."""
 
@@ -125,7 +144,23 @@ class CompositionFields:
     finished_at: datetime | None
     last_seq: int = strawberry_django.field(description="Sequence number of the latest progress event.")
     stages: list[StageRunType]
-    artifacts: list[ArtifactType]
+
+    @strawberry_django.field(
+        prefetch_related=[
+            Prefetch(
+                "artifacts",
+                queryset=models.Artifact.objects.filter(current=True),
+                to_attr="current_artifacts",
+            )
+        ],
+        description="The composition's current files (earlier ones stay listed in `versions`).",
+    )
+    def artifacts(self, root: models.Composition) -> list[ArtifactType]:
+        return root.current_artifacts  # type: ignore[attr-defined]
+
+    versions: list[VersionType] = strawberry_django.field(
+        description="Earlier states, newest first: one is kept on every regeneration or edit."
+    )
 
     @strawberry_django.field(only=["status"])
     def status(self, root: models.Composition) -> CompositionStatus:
@@ -155,6 +190,19 @@ class CreateCompositionInput:
     voice: str | None = None
     lyrics: str | None = strawberry.field(default=None, description="Your own lyrics, fitted to the melody.")
     instrumental: bool = False
+
+
+@strawberry.input(description="New values for an existing composition; unchanged stages are reused.")
+class UpdateCompositionInput:
+    duration_seconds: int | None = None
+    mood: str | None = None
+    genres: list[GenreWeightInput] | None = None
+    key: str | None = None
+    scale: str | None = None
+    tempo: float | None = None
+    voice: str | None = None
+    lyrics: str | None = None
+    instrumental: bool | None = None
 
 
 __all__ = ["ArtifactType", "CompositionFields", "CreateCompositionInput", "relay"]

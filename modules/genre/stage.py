@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from modules.composition.context import SOURCE_GENRE, CompositionContext
@@ -16,6 +17,9 @@ MIN_TEMPO, MAX_TEMPO = 40.0, 220.0
 class GenreStage(Stage):
     name = "genre"
     needs = ("mood",)
+    # Not the explicit tempo: that is the arrangement's, so editing it never re-blends genres.
+    reads = ("prompt", "inputs.genres", "mood", "energy")
+    element_models = (GenreBlend,)
 
     def validate(self, inputs: dict[str, Any]) -> None:
         genres = inputs.get("genres")
@@ -38,7 +42,10 @@ class GenreStage(Stage):
             )
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
-        result = blend_genres(context, stage_seed(context.seed, self.name))
+        genre_view = dataclasses.replace(
+            context, inputs={k: v for k, v in context.inputs.items() if k != "tempo"}
+        )
+        result = blend_genres(genre_view, stage_seed(context, self.name))
         style = result.style
         GenreBlend.objects.update_or_create(
             composition=composition,

@@ -4,6 +4,7 @@ from typing import Any
 
 from modules.composition.artifacts import artifact_save
 from modules.composition.context import CompositionContext
+from modules.composition.elements import row_restore, row_snapshot
 from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, stage_seed
 
@@ -17,6 +18,17 @@ MAX_LYRICS_CHARS = 5000
 class LyricsStage(Stage):
     name = "lyrics"
     needs = ("arrangement",)
+    reads = (
+        "prompt",
+        "mood",
+        "energy",
+        "sections",
+        "vocal_phrases",
+        "instrumental",
+        "tempo",
+        "inputs.lyrics",
+    )
+    element_models = (Lyrics,)
 
     def validate(self, inputs: dict[str, Any]) -> None:
         lyrics = inputs.get("lyrics")
@@ -29,7 +41,7 @@ class LyricsStage(Stage):
         return not context.instrumental and bool(context.vocal_phrases)
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
-        result = write_lyrics(context, stage_seed(context.seed, self.name))
+        result = write_lyrics(context, stage_seed(context, self.name))
         Lyrics.objects.filter(composition=composition).delete()
         lyrics = Lyrics.objects.create(
             composition=composition,
@@ -58,6 +70,19 @@ class LyricsStage(Stage):
         )
         context.lyrics = result.lines
         context.sources["lyrics"] = "input" if result.source == "user" else "seed"
+
+    def snapshot(self, composition: Composition) -> dict[str, Any]:
+        lyrics = Lyrics.objects.filter(composition=composition).first()
+        if lyrics is None:
+            return {}
+        return {"Lyrics": row_snapshot(lyrics), "lines": [row_snapshot(line) for line in lyrics.lines.all()]}
+
+    def restore(self, composition: Composition, data: dict[str, Any], artifacts: dict[str, Any]) -> None:
+        Lyrics.objects.filter(composition=composition).delete()
+        if data:
+            lyrics = row_restore(Lyrics, data["Lyrics"], artifacts, composition=composition)
+            for line in data["lines"]:
+                row_restore(LyricLine, line, artifacts, lyrics=lyrics)
 
 
 def _as_text(lines: list[Any]) -> str:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+from typing import Any
 
 import numpy as np
 import soundfile
@@ -11,7 +13,7 @@ from modules.composition.automation import automation_controls
 from modules.composition.context import CompositionContext
 from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
 from modules.composition.models import Composition
-from modules.composition.stages import Progress, Stage
+from modules.composition.stages import Progress, Stage, TransientStageError
 from modules.voice.stage import SUNG_HARMONY, SUNG_VOCAL
 
 from .encode import encode_audio
@@ -26,6 +28,12 @@ SUNG_LEVELS_LU = {"vocal": -1.0, "harmony": -7.0}
 class MasteringStage(Stage):
     name = "mastering"
     needs = ("arrangement", "voice")
+    # The layers and voices come in through the needed stages' hashes.
+    reads = ("tempo", "total_beats", "loudness_target")
+    element_models = (Master,)
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"soundfont": settings.CODA_SOUNDFONT, "sample_rate": settings.CODA_SAMPLE_RATE}
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
         # The elements of earlier stages, through the composition's reverse relations.
@@ -63,6 +71,8 @@ class MasteringStage(Stage):
             if audio is not None
         }
         rendered = [t for t in tracks if t.name not in sung]
+        if not os.path.exists(settings.CODA_SOUNDFONT):  # e.g. still being installed: worth a retry
+            raise TransientStageError(f"soundfont not found: {settings.CODA_SOUNDFONT}")
         tempo = float(context.tempo or 120.0)
         target = float(context.loudness_target if context.loudness_target is not None else -14.0)
         result, stems = render_and_master(
@@ -179,7 +189,7 @@ def composition_sheet(
 
 
 def sung_audio(composition: Composition, name: str) -> np.ndarray | None:
-    artifact = composition.artifacts.filter(name=name).first()
+    artifact = composition.artifacts.filter(name=name, current=True).first()
     if artifact is None:
         return None
     with artifact.file.open("rb") as handle:

@@ -12,6 +12,8 @@ from .models import Mood
 
 class MoodStage(Stage):
     name = "mood"
+    reads = ("prompt", "inputs.mood")
+    element_models = (Mood,)
 
     def validate(self, inputs: dict[str, Any]) -> None:
         mood = inputs.get("mood")
@@ -19,9 +21,7 @@ class MoodStage(Stage):
             raise InputError("mood", f"unknown mood {mood!r}; choose one of: {', '.join(sorted(MOODS))}")
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
-        if "mood" in context.inputs:
-            context.inputs["mood"] = str(context.inputs["mood"]).lower()
-        result = analyse_mood(context, stage_seed(context.seed, self.name))
+        result = analyse_mood(context, stage_seed(context, self.name))
         mood = result.mood
         Mood.objects.update_or_create(
             composition=composition,

@@ -25,6 +25,22 @@ HARMONY_CHANNEL = 14
 class VoiceStage(Stage):
     name = "voice"
     needs = ("lyrics", "arrangement")
+    reads = (
+        "prompt",
+        "mood",
+        "genres",
+        "key",
+        "scale",
+        "tempo",
+        "time_signature",
+        "sections",
+        "chords",
+        "vocal_phrases",
+        "lyrics",
+        "total_beats",
+        "inputs.voice",
+    )
+    element_models = (VocalLine,)
 
     def validate(self, inputs: dict[str, Any]) -> None:
         voice = inputs.get("voice")
@@ -34,10 +50,11 @@ class VoiceStage(Stage):
     def applies(self, context: CompositionContext) -> bool:
         return not context.instrumental and bool(context.lyrics)
 
+    def fingerprint(self) -> dict[str, Any]:
+        return {"sample_rate": settings.CODA_SAMPLE_RATE}
+
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
-        if "voice" in context.inputs:
-            context.inputs["voice"] = str(context.inputs["voice"]).lower()
-        result = sing(context, stage_seed(context.seed, self.name))
+        result = sing(context, stage_seed(context, self.name))
         tempo = float(context.tempo or 120.0)
         progress(0.1, "melody written; singing")
         harmony = harmony_line(context, result.notes, low=max(0, result.low - 5))

@@ -99,7 +99,8 @@ def test_a_prompt_becomes_a_real_song() -> None:
     assert started == STAGES
 
 
-def test_same_prompt_and_seed_give_the_same_notes_words_and_bytes() -> None:
+def test_same_prompt_and_seed_give_the_same_notes_words_and_bytes(settings: Any) -> None:
+    settings.CODA_REUSE_RESULTS = False  # recompute, don't reuse: this is about determinism
     one = compose("melancholic folk ballad about the sea", seed=5, duration=15)
     two = compose("melancholic folk ballad about the sea", seed=5, duration=15)
     assert [layer.notes for layer in one.layers.all()] == [layer.notes for layer in two.layers.all()]
@@ -109,6 +110,7 @@ def test_same_prompt_and_seed_give_the_same_notes_words_and_bytes() -> None:
         a = one.artifacts.get(name=name).file.open("rb").read()
         b = two.artifacts.get(name=name).file.open("rb").read()
         assert a == b, name
+    assert not any(run.reused for run in two.stages.all())
     other = compose("melancholic folk ballad about the sea", seed=6, duration=15)
     assert [layer.notes for layer in other.layers.all()] != [layer.notes for layer in one.layers.all()]
 

@@ -83,7 +83,7 @@ def summary(composition: Composition) -> dict[str, Any]:
         }
         if master
         else None,
-        "files": sorted(Path(a.file.name).name for a in composition.artifacts.all()),
+        "files": sorted(Path(a.file.name).name for a in composition.artifacts.filter(current=True)),
     }
 
 
@@ -143,7 +143,7 @@ class Command(BaseCommand):
         composition.refresh_from_db()
         out = Path(options["out"])
         out.mkdir(parents=True, exist_ok=True)
-        for artifact in composition.artifacts.all():
+        for artifact in composition.artifacts.filter(current=True):
             with artifact.file.open("rb") as src, open(out / Path(artifact.file.name).name, "wb") as dst:
                 shutil.copyfileobj(src, dst)
         self.stdout.write(json.dumps(summary(composition), indent=2))
