@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 
 from modules.arrangement.models import Layer, Section
 from modules.composition.context import CompositionContext
-from modules.composition.models import Artifact, Composition, StageRun, Status
+from modules.composition.models import Artifact, Composition, StageRun, Status, Version
 from modules.composition.stages import ordered_names
 from modules.genre.models import GenreBlend
 from modules.lyrics.models import LyricLine, Lyrics
@@ -104,4 +104,12 @@ def full_composition(
         mp3=artifact(c, "master.mp3", "mastering", "audio"),
         midi=artifact(c, "composition.mid", "mastering"),
     )
+    version = Version.objects.create(
+        composition=c,
+        number=1,
+        reason="regenerate lyrics with seed 2",
+        context=c.context,
+        elements={"lyrics": {}},
+    )
+    version.artifacts.set([c.artifacts.get(name="vocal.mid")])
     return c

@@ -18,8 +18,9 @@ COMPOSITION_FIELDS = f"""
   voice {{ voice instrument source low high program notes syllables midi {{ {ARTIFACT} }} }}
   master {{ targetLufs loudnessBefore integratedLufs gainDb samplePeakDbfs truePeakDbtp durationSeconds
     sampleRate wav {{ {ARTIFACT} }} flac {{ {ARTIFACT} }} mp3 {{ {ARTIFACT} }} midi {{ {ARTIFACT} }} }}
-  stages {{ name position status progress message error attempts startedAt finishedAt }}
+  stages {{ name position status progress message error attempts seed inputHash reused startedAt finishedAt }}
   artifacts {{ {ARTIFACT} }}
+  versions {{ number reason createdAt elements context {{ tempo key }} artifacts {{ {ARTIFACT} }} }}
 """
 
 COMPOSITION = f"query One($id: ID!) {{ composition(id: $id) {{ {COMPOSITION_FIELDS} }} }}"

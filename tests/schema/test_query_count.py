@@ -32,6 +32,8 @@ def test_page_of_1_and_20_costs_the_same_number_of_queries(media_root) -> None:
     assert node["lyrics"]["lines"][0]["syllables"][1]["text"] == "rise"
     assert node["master"]["wav"]["url"].endswith("master.wav")
     assert [layer["instrument"] for layer in node["layers"]] == ["Standard Drum Kit", "Acoustic Grand Piano"]
+    assert node["versions"][0]["reason"] == "regenerate lyrics with seed 2"
+    assert [a["name"] for a in node["versions"][0]["artifacts"]] == ["vocal.mid"]
     assert one == twenty, f"page of 1: {one} queries, page of 20: {twenty}"
     assert twenty <= 12
 
