@@ -243,6 +243,24 @@ def _run_in_thread(composition_id: int) -> None:
         connections.close_all()
 
 
+SWEEP_INTERVAL_SECONDS = 60
+
+
+def _sweep_forever() -> None:
+    """Embedded mode's stand-in for Celery beat: resume or fail stalled compositions."""
+    from .services import compositions_sweep_stuck
+
+    while True:
+        time.sleep(SWEEP_INTERVAL_SECONDS)
+        close_old_connections()
+        try:
+            compositions_sweep_stuck()
+        except Exception:
+            log.exception("stuck-composition sweep failed")
+        finally:
+            connections.close_all()
+
+
 def dispatch(composition_id: int) -> None:
     """Start the pipeline the way settings.CODA_PIPELINE says; returns at once (but for "sync")."""
     mode = settings.CODA_PIPELINE
@@ -261,6 +279,7 @@ def dispatch(composition_id: int) -> None:
         with _executor_lock:
             if _executor is None:
                 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="coda-pipeline")
+                threading.Thread(target=_sweep_forever, name="coda-sweep", daemon=True).start()
         _executor.submit(_run_in_thread, composition_id)
     elif mode == "sync":
         run_inline(composition_id)
