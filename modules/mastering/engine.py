@@ -18,7 +18,9 @@ peak of the 4x oversampled signal (BS.1770 annex 2 style, `scipy.signal.resample
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -310,20 +312,26 @@ def render_and_master(
         raise ValueError("tempo must be positive")
     total_seconds = float(total_beats) * 60.0 / float(tempo_bpm)
     renderer = get_renderer(soundfont_path, sample_rate)
-    raw: dict[str, np.ndarray] = {}
-    count = max(1, len(tracks))
-    for index, track in enumerate(tracks):
-        name = track.name
-        suffix = 2
-        while name in raw:
+    names: list[str] = []
+    for track in tracks:
+        name, suffix = track.name, 2
+        while name in names:
             name = f"{track.name} {suffix}"
             suffix += 1
-
-        def stem_progress(fraction: float, index: int = index, name: str = name) -> None:
+        names.append(name)
+    # Stems render in parallel (fluidsynth runs outside the GIL); progress is reported from
+    # this thread only, as each stem completes, so callers never see calls from other threads.
+    raw: dict[str, np.ndarray] = {}
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        futures = {
+            pool.submit(renderer.render_stem, track, tempo_bpm, total_seconds): name
+            for name, track in zip(names, tracks, strict=True)
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            raw[futures[future]] = future.result()
             if progress is not None:
-                progress(0.8 * (index + fraction) / count, f"rendering {name}")
-
-        raw[name] = renderer.render_stem(track, tempo_bpm, total_seconds, progress=stem_progress)
+                progress(0.8 * done / max(1, len(tracks)), f"rendered {futures[future]}")
+    raw = {name: raw[name] for name in names}  # track order, whatever order they finished in
     if audio_stems:
         frames = round(total_seconds * sample_rate)
         bed = np.sum(list(raw.values()), axis=0) if raw else np.zeros((frames, 2), np.float32)

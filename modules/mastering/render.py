@@ -274,36 +274,38 @@ class Renderer:
         padded = -(-total_frames // BLOCK) * BLOCK  # whole blocks, trimmed below
         events = _events(track, tempo_bpm, total_frames, self.sample_rate)
         chan = int(track.channel) % 16
+        # Only creating a synth and loading the soundfont touch shared state (fluidsynth's
+        # sample cache); each stem then renders on its own synth, so stems render in parallel.
         with self._lock:
             synth = self._new_synth()
-            try:
-                sfid = synth.sfload(self.soundfont_path)
-                if track.is_drum:
-                    synth.program_select(chan, sfid, DRUM_BANK, 0)
+            sfid = synth.sfload(self.soundfont_path)
+        try:
+            if track.is_drum:
+                synth.program_select(chan, sfid, DRUM_BANK, 0)
+            else:
+                synth.program_select(chan, sfid, 0, int(track.program) % 128)
+            synth.cc(chan, 7, int(min(127, max(0, track.volume))))
+            synth.cc(chan, 10, 64)  # pan is a balance in numpy: see `apply_pan`
+            synth.cc(chan, 91, 0)  # no synth reverb/chorus sends: see module docstring
+            synth.cc(chan, 93, 0)
+            chunks: list[np.ndarray] = []
+            now = 0
+            step = max(1, len(events) // 20)
+            for i, (frame, _, kind, pitch, vel) in enumerate(events):
+                if frame > now:
+                    chunks.append(self._render(synth, frame - now))
+                    now = frame
+                if kind == "on":
+                    synth.noteon(chan, pitch, vel)
+                elif kind == "cc":
+                    synth.cc(chan, pitch, vel)
                 else:
-                    synth.program_select(chan, sfid, 0, int(track.program) % 128)
-                synth.cc(chan, 7, int(min(127, max(0, track.volume))))
-                synth.cc(chan, 10, 64)  # pan is a balance in numpy: see `apply_pan`
-                synth.cc(chan, 91, 0)  # no synth reverb/chorus sends: see module docstring
-                synth.cc(chan, 93, 0)
-                chunks: list[np.ndarray] = []
-                now = 0
-                step = max(1, len(events) // 20)
-                for i, (frame, _, kind, pitch, vel) in enumerate(events):
-                    if frame > now:
-                        chunks.append(self._render(synth, frame - now))
-                        now = frame
-                    if kind == "on":
-                        synth.noteon(chan, pitch, vel)
-                    elif kind == "cc":
-                        synth.cc(chan, pitch, vel)
-                    else:
-                        synth.noteoff(chan, pitch)
-                    if progress is not None and i % step == 0:
-                        progress(i / max(1, len(events)))
-                chunks.append(self._render(synth, padded - now))
-            finally:
-                synth.delete()
+                    synth.noteoff(chan, pitch)
+                if progress is not None and i % step == 0:
+                    progress(i / max(1, len(events)))
+            chunks.append(self._render(synth, padded - now))
+        finally:
+            synth.delete()
         audio = np.concatenate(chunks, axis=0)[:total_frames]
         cutoff = lane(track.automation, "filter")
         if cutoff is not None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -87,26 +88,31 @@ class MasteringStage(Stage):
             audio_offsets_lu=SUNG_LEVELS_LU,
         )
         # Stems carry the master gain, so they sum to the mix before its limiter.
-        for name, stem in stems.items():
-            artifact_save(
+        # Encode everything at once on all cores (libsndfile runs outside the GIL); the MP3 is
+        # the slowest, so it starts first. Files are then stored from this thread.
+        jobs = {f"master.{fmt}": (result.audio, fmt, "audio") for fmt in reversed(AUDIO_FORMATS)}
+        jobs |= {f"stem-{name}.flac": (stem, "flac", "stem") for name, stem in stems.items()}
+        progress(0.8, "encoding")
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            encoded = dict(
+                zip(
+                    jobs,
+                    pool.map(lambda job: encode_audio(job[0], result.sample_rate, job[1]), jobs.values()),
+                    strict=True,
+                )
+            )
+        saved = {
+            name: artifact_save(
                 composition,
                 stage=self.name,
-                kind="stem",
-                name=f"stem-{name}.flac",
-                data=encode_audio(stem, result.sample_rate, "flac"),
+                kind=jobs[name][2],
+                name=name,
+                data=data,
                 duration_seconds=result.duration_seconds,
             )
-        files = {}
-        for i, fmt in enumerate(AUDIO_FORMATS):
-            progress(0.8 + 0.2 * i / len(AUDIO_FORMATS), f"encoding {fmt}")
-            files[fmt] = artifact_save(
-                composition,
-                stage=self.name,
-                kind="audio",
-                name=f"master.{fmt}",
-                data=encode_audio(result.audio, result.sample_rate, fmt),
-                duration_seconds=result.duration_seconds,
-            )
+            for name, data in encoded.items()
+        }
+        files = {fmt: saved[f"master.{fmt}"] for fmt in AUDIO_FORMATS}
         full_midi = artifact_save(
             composition,
             stage=self.name,
