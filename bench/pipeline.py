@@ -82,7 +82,8 @@ def per_stage(scratch: str) -> None:
         print(f"{seconds:>5}s " + " ".join(f"{t:>10.2f}s" for t in times) + f" {wall:>6.2f}s {rtf:>9.1f}x")
         if seconds == 60:
             print(
-                f"   real-time factor of a 60 s song: {rtf:.1f}x (aim ≥ {AIM_RTF:g}x): {verdict(rtf >= AIM_RTF)}"
+                f"   real-time factor of a 60 s song: {rtf:.1f}x "
+                f"(aim ≥ {AIM_RTF:g}x): {verdict(rtf >= AIM_RTF)}"
             )
 
 
@@ -116,7 +117,8 @@ def throughput(stack_class: type, database_url: str, scratch: Path) -> None:
             failed = Composition.objects.filter(pk__in=ids).exclude(status="SUCCEEDED").count()
             rates[workers] = THROUGHPUT_SONGS / wall * 60
             print(
-                f"   {workers} worker(s): {rates[workers]:.2f} compositions/minute ({wall:.1f} s, {failed} failed)"
+                f"   {workers} worker(s): {rates[workers]:.2f} compositions/minute "
+                f"({wall:.1f} s, {failed} failed)"
             )
     finally:
         stack.stop()
