@@ -223,7 +223,10 @@ def master(
     best: tuple[float, float, np.ndarray, np.ndarray, float] | None = None
     for _ in range(MAX_PASSES):
         out, envelope = chain(gain_db, margin_db, LIMITER_MODES[mode_index])
-        peak = true_peak_dbtp(out)
+        # The chain is the mix times a smooth gain envelope, so the mix's oversampled peaks
+        # (measured once) times the envelope give this pass's true peak without oversampling
+        # again; the chosen pass is measured exactly below.
+        peak = gain_to_db(float(np.max(mix_peaks * db_to_gain(gain_db) * envelope)))
         if peak > ceiling_dbtp:
             margin_db += peak - ceiling_dbtp + 0.02
             tried.clear()
@@ -250,8 +253,9 @@ def master(
         gain_db += min(24.0, (float(target_lufs) - loudness) / min(1.0, max(0.05, slope)))
     if best is None:  # every pass was over the ceiling: keep the last, trimmed below
         best = (0.0, gain_db, out, envelope, peak)
-    _, gain_db, out, envelope, peak = best
-    # Last resort, never expected: a plain trim keeps the ceiling promise.
+    _, gain_db, out, envelope, _estimate = best
+    peak = true_peak_dbtp(out)
+    # Last resort, rarely needed: a plain trim keeps the ceiling promise.
     if peak > ceiling_dbtp:
         trim = db_to_gain(ceiling_dbtp - peak - 0.01)
         out, envelope = out * trim, envelope * trim
