@@ -11,6 +11,7 @@ from the start of the song, velocities are 1..127, pitch classes 0..11 (C=0).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -176,14 +177,20 @@ class CompositionContext:
         return _build(cls, data)
 
 
+@functools.cache
+def _fields(tp: type) -> dict[str, Any]:
+    """A dataclass's field types, resolved once (get_type_hints is slow)."""
+    hints = typing.get_type_hints(tp)
+    return {f.name: hints[f.name] for f in dataclasses.fields(tp)}
+
+
 def _build(tp: Any, value: Any) -> Any:
     """Rebuild nested dataclasses from JSON-ready dicts (asdict's inverse)."""
     if value is None:
         return None
     if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
-        names = {f.name for f in dataclasses.fields(tp)}
-        return tp(**{k: _build(hints[k], v) for k, v in value.items() if k in names})
+        fields = _fields(tp)
+        return tp(**{k: _build(fields[k], v) for k, v in value.items() if k in fields})
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 import strawberry_django
@@ -13,7 +14,6 @@ from strawberry import relay
 from schema.scalars import JSONObject
 
 from . import models
-from .context import CompositionContext
 
 
 @strawberry.enum(description="Where the composition is in its making.")
@@ -100,22 +100,25 @@ class CompositionContextType:
     sources: list[ContextSource]
 
     @classmethod
-    def from_context(cls, ctx: CompositionContext) -> CompositionContextType:
+    def from_stored(cls, data: dict[str, Any]) -> CompositionContextType:
+        """From the stored JSON directly: rebuilding the whole context (notes, lyrics...) to show
+        these few fields costs far more than the fields themselves."""
+        mood = data.get("mood") or {}
         return cls(
-            mood=ctx.mood.name if ctx.mood else None,
-            valence=ctx.mood.valence if ctx.mood else None,
-            energy=ctx.energy,
-            genres=[GenreShare(name=g.name, weight=g.weight) for g in ctx.genres],
-            key=ctx.key,
-            scale=ctx.scale,
-            tempo=ctx.tempo,
-            time_signature=list(ctx.time_signature),
-            instruments=list(ctx.instruments),
-            vocal_style=ctx.vocal_style,
-            vocal_range=ctx.vocal_range,
-            loudness_target=ctx.loudness_target,
-            total_beats=ctx.total_beats,
-            sources=[ContextSource(field=k, source=v) for k, v in sorted(ctx.sources.items())],
+            mood=mood.get("name"),
+            valence=mood.get("valence"),
+            energy=data.get("energy"),
+            genres=[GenreShare(name=g["name"], weight=g["weight"]) for g in data.get("genres", [])],
+            key=data.get("key"),
+            scale=data.get("scale"),
+            tempo=data.get("tempo"),
+            time_signature=list(data.get("time_signature", [4, 4])),
+            instruments=list(data.get("instruments", [])),
+            vocal_style=data.get("vocal_style"),
+            vocal_range=data.get("vocal_range"),
+            loudness_target=data.get("loudness_target"),
+            total_beats=data.get("total_beats", 0.0),
+            sources=[ContextSource(field=k, source=v) for k, v in sorted(data.get("sources", {}).items())],
         )
 
 
@@ -129,7 +132,7 @@ class VersionType:
 
     @strawberry_django.field(only=["context"])
     def context(self, root: models.Version) -> CompositionContextType:
-        return CompositionContextType.from_context(CompositionContext.from_dict(root.context))
+        return CompositionContextType.from_stored(root.context)
 
 
 class CompositionFields:
@@ -156,7 +159,10 @@ class CompositionFields:
         description="The composition's current files (earlier ones stay listed in `versions`).",
     )
     def artifacts(self, root: models.Composition) -> list[ArtifactType]:
-        return root.current_artifacts  # type: ignore[attr-defined]
+        prefetched = getattr(root, "current_artifacts", None)  # set by the optimizer's prefetch
+        if prefetched is None:  # a composition loaded without it, e.g. a mutation's result
+            return list(root.artifacts.filter(current=True))  # type: ignore[return-value]
+        return prefetched
 
     versions: list[VersionType] = strawberry_django.field(
         description="Earlier states, newest first: one is kept on every regeneration or edit."
@@ -168,7 +174,7 @@ class CompositionFields:
 
     @strawberry_django.field(only=["context"], description="The shared composition context and its sources.")
     def context(self, root: models.Composition) -> CompositionContextType:
-        return CompositionContextType.from_context(CompositionContext.from_dict(root.context))
+        return CompositionContextType.from_stored(root.context)
 
 
 @strawberry.input(description="A genre and its weight, for blends.")

@@ -19,8 +19,9 @@ peak of the 4x oversampled signal (BS.1770 annex 2 style, `scipy.signal.resample
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ SILENCE_DB = -120.0  # what "-inf" dB is reported as
 OVERSAMPLE = 4  # for true-peak measurement and detection
 LOUDNESS_TOLERANCE_LU = 0.1  # the iteration aims tighter than the 0.5 LU promise
 MAX_PASSES = 12
+PROGRESS_TICK_SECONDS = 0.25
 # Limiter characters as (ramp, hold) seconds: the first is transparent (the gain
 # doesn't chatter on bass cycles); when it can no longer raise the loudness
 # (dense, bass-heavy mixes at -9 LUFS), the master switches to the second,
@@ -323,18 +325,29 @@ def render_and_master(
             name = f"{track.name} {suffix}"
             suffix += 1
         names.append(name)
-    # Stems render in parallel (fluidsynth runs outside the GIL); progress is reported from
-    # this thread only, as each stem completes, so callers never see calls from other threads.
+    # Stems render in parallel (fluidsynth runs outside the GIL). Progress is reported from this
+    # thread on a steady tick, so a caller's progress hook (its cancellation point) runs often
+    # and never on another thread; if it raises, `stop` ends the stems still rendering.
     raw: dict[str, np.ndarray] = {}
+    stop = threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
         futures = {
-            pool.submit(renderer.render_stem, track, tempo_bpm, total_seconds): name
+            pool.submit(renderer.render_stem, track, tempo_bpm, total_seconds, stop=stop): name
             for name, track in zip(names, tracks, strict=True)
         }
-        for done, future in enumerate(as_completed(futures), start=1):
-            raw[futures[future]] = future.result()
-            if progress is not None:
-                progress(0.8 * done / max(1, len(tracks)), f"rendered {futures[future]}")
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=PROGRESS_TICK_SECONDS, return_when=FIRST_COMPLETED)
+                for future in done:
+                    raw[futures[future]] = future.result()
+                if progress is not None:
+                    progress(
+                        0.8 * len(raw) / max(1, len(tracks)), f"rendered {len(raw)} of {len(tracks)} stems"
+                    )
+        except BaseException:
+            stop.set()
+            raise
     raw = {name: raw[name] for name in names}  # track order, whatever order they finished in
     if audio_stems:
         frames = round(total_seconds * sample_rate)

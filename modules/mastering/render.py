@@ -53,6 +53,10 @@ _write_float = fluidsynth.cfunc(
 )
 
 
+class RenderStopped(RuntimeError):
+    """The caller asked a render in progress to stop."""
+
+
 @dataclass
 class RenderTrack:
     name: str
@@ -266,6 +270,7 @@ class Renderer:
         total_seconds: float,
         progress: Callable[[float], None] | None = None,
         reverb: bool = True,
+        stop: threading.Event | None = None,
     ) -> np.ndarray:
         """The track alone as float32 (frames, 2), exactly round(total_seconds * rate) frames long."""
         if tempo_bpm <= 0:
@@ -301,8 +306,11 @@ class Renderer:
                     synth.cc(chan, pitch, vel)
                 else:
                     synth.noteoff(chan, pitch)
-                if progress is not None and i % step == 0:
-                    progress(i / max(1, len(events)))
+                if i % step == 0:
+                    if stop is not None and stop.is_set():
+                        raise RenderStopped(f"rendering of {track.name} stopped")
+                    if progress is not None:
+                        progress(i / max(1, len(events)))
             chunks.append(self._render(synth, padded - now))
         finally:
             synth.delete()

@@ -66,3 +66,16 @@ def test_cancel_returns_the_cancelled_composition_and_refuses_a_finished_one() -
     assert {s["status"] for s in result.data["cancelComposition"]["stages"]} == {"CANCELLED"}
     code, message = error_of(CANCEL, {"id": gid(queued.pk)})
     assert code == "BAD_USER_INPUT" and "already finished (CANCELLED)" in message
+
+
+def test_mutation_results_can_select_every_composition_field() -> None:
+    # Objects returned by mutations are not loaded through the optimizer's prefetches.
+    queued = composition_create(prompt="calm piano", seed=1, start=False)
+    result = execute(
+        "mutation($id: ID!) { cancelComposition(id: $id) { artifacts { name } versions { number } "
+        "context { tempo sources { field source } } stages { name } } }",
+        {"id": gid(queued.pk)},
+    )
+    assert result.errors is None, result.errors
+    assert result.data["cancelComposition"]["artifacts"] == []
+    assert {"field": "seed", "source": "input"} in result.data["cancelComposition"]["context"]["sources"]
