@@ -5,6 +5,7 @@ import strawberry_django
 
 from modules.composition.gm import instrument_name
 from modules.composition.types import ArtifactType
+from schema.resolvers import loaded_only
 from schema.scalars import NoteList
 
 from . import models
@@ -52,6 +53,7 @@ class LayerType:
     @strawberry_django.field(
         only=["automation"], description="Volume and filter lanes, applied in the render."
     )
+    @loaded_only
     def automation(self, root: models.Layer) -> list[AutomationLane]:
         return [
             AutomationLane(
@@ -62,6 +64,7 @@ class LayerType:
         ]
 
     @strawberry_django.field(only=["program", "is_drum"], description="The General MIDI instrument name.")
+    @loaded_only
     def instrument(self, root: models.Layer) -> str:
         return instrument_name(root.program, root.is_drum)
 

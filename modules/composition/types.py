@@ -11,6 +11,7 @@ import strawberry_django
 from django.db.models import Prefetch
 from strawberry import relay
 
+from schema.resolvers import loaded_only
 from schema.scalars import JSONObject
 
 from . import models
@@ -45,6 +46,7 @@ class ArtifactType:
     duration_seconds: float | None
 
     @strawberry_django.field(only=["file"], description="Where to download the file.")
+    @loaded_only
     def url(self, root: models.Artifact) -> str:
         return root.file.url
 
@@ -66,6 +68,7 @@ class StageRunType:
     finished_at: datetime | None
 
     @strawberry_django.field(only=["status"])
+    @loaded_only
     def status(self, root: models.StageRun) -> StageStatus:
         return StageStatus(root.status)
 
@@ -131,6 +134,7 @@ class VersionType:
     artifacts: list[ArtifactType]
 
     @strawberry_django.field(only=["context"])
+    @loaded_only
     def context(self, root: models.Version) -> CompositionContextType:
         return CompositionContextType.from_stored(root.context)
 
@@ -169,10 +173,12 @@ class CompositionFields:
     )
 
     @strawberry_django.field(only=["status"])
+    @loaded_only
     def status(self, root: models.Composition) -> CompositionStatus:
         return CompositionStatus(root.status)
 
     @strawberry_django.field(only=["context"], description="The shared composition context and its sources.")
+    @loaded_only
     def context(self, root: models.Composition) -> CompositionContextType:
         return CompositionContextType.from_stored(root.context)
 

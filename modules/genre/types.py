@@ -4,6 +4,7 @@ import strawberry
 import strawberry_django
 
 from modules.composition.types import GenreShare
+from schema.resolvers import loaded_only
 from schema.scalars import JSONObject
 
 from . import models
@@ -23,6 +24,7 @@ class GenreBlendType:
     programs: JSONObject = strawberry_django.field(description="Role -> General MIDI program (0-based).")
 
     @strawberry_django.field(only=["weights"], description="The genres of the blend, heaviest first.")
+    @loaded_only
     def weights(self, root: models.GenreBlend) -> list[GenreShare]:
         return [GenreShare(name=w["name"], weight=w["weight"]) for w in root.weights]
 

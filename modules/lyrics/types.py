@@ -3,6 +3,8 @@ from __future__ import annotations
 import strawberry
 import strawberry_django
 
+from schema.resolvers import loaded_only
+
 from . import models
 
 
@@ -24,6 +26,7 @@ class LyricLineType:
     rhyme: str
 
     @strawberry_django.field(only=["syllables"])
+    @loaded_only
     def syllables(self, root: models.LyricLine) -> list[Syllable]:
         return [Syllable(**s) for s in root.syllables]
 

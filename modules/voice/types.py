@@ -5,6 +5,7 @@ import strawberry_django
 
 from modules.composition.gm import instrument_name
 from modules.composition.types import ArtifactType
+from schema.resolvers import loaded_only
 from schema.scalars import NoteList
 
 from . import models
@@ -28,6 +29,7 @@ class VocalLineType:
     @strawberry_django.field(
         only=["program"], description="The General MIDI instrument that renders the line."
     )
+    @loaded_only
     def instrument(self, root: models.VocalLine) -> str:
         return instrument_name(root.program)
 
