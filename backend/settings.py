@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from redis import exceptions as redis_exceptions
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CODA_DATA_DIR", BASE_DIR / "var"))
@@ -122,7 +123,15 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 defaults socket_timeout to 5 s, which kills idle
                 # blocking reads (FIELD-NOTES trap 2): disable it.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # retry_on_error: after a Redis restart each pooled connection's first use
+                # fails; retried, a subscriber's group_add goes through instead of erroring.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": None,
+                        "retry_on_error": [redis_exceptions.ConnectionError, redis_exceptions.TimeoutError],
+                    }
+                ],
                 "capacity": 1000,
                 "expiry": 60,
             },

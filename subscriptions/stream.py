@@ -27,6 +27,13 @@ def _logged_after(composition_id: int, after_seq: int) -> list[dict[str, Any]]:
     return [event_payload(e) for e in events]
 
 
+@database_sync_to_async
+def _is_final(composition_id: int, seq: int) -> bool:
+    """Is event `seq` the composition's last one, and final?"""
+    latest = ProgressEvent.objects.filter(composition_id=composition_id).order_by("-seq").first()
+    return latest is not None and latest.seq == seq and is_terminal(event_payload(latest))
+
+
 async def composition_events(
     ws: Any, composition_id: int, after_seq: int = 0
 ) -> AsyncGenerator[dict[str, Any]]:
@@ -39,37 +46,47 @@ async def composition_events(
             # A final event followed by more is an earlier run's (the composition was rerun).
             if is_terminal(payload) and i == len(logged) - 1:
                 return
+        if not logged and after_seq > 0 and await _is_final(composition_id, after_seq):
+            return  # the client has already seen the end
         live_iter = live.__aiter__()
-        while True:
-            try:
-                message = await asyncio.wait_for(live_iter.__anext__(), RESYNC_SECONDS)
-            except TimeoutError:
+        # One read stays pending across quiet spells: a timeout must not cancel it, since
+        # cancelling the listener's generator would end it (and the stream) for good.
+        pending = asyncio.ensure_future(live_iter.__anext__())
+        try:
+            while True:
+                done, _ = await asyncio.wait({pending}, timeout=RESYNC_SECONDS)
                 message = None
-            except StopAsyncIteration:
-                return
-            if message is not None and message.get("composition_id") != composition_id:
-                continue  # broadcasts are not filtered by group (FIELD-NOTES trap 4)
-            if message is None or message["seq"] > last + 1:
-                # Quiet for a while, or a gap: the log has what the layer lost.
-                logged = await _logged_after(composition_id, last)
-                for i, payload in enumerate(logged):
-                    if message is not None and payload["seq"] >= message["seq"]:
-                        break
-                    yield payload
-                    last = payload["seq"]
-                    if is_terminal(payload) and i == len(logged) - 1:
+                if done:
+                    try:
+                        message = pending.result()
+                    except StopAsyncIteration:
                         return
-                if message is None:
+                    pending = asyncio.ensure_future(live_iter.__anext__())
+                if message is not None and message.get("composition_id") != composition_id:
+                    continue  # broadcasts are not filtered by group (FIELD-NOTES trap 4)
+                if message is None or message["seq"] > last + 1:
+                    # Quiet for a while, or a gap: the log has what the layer lost.
+                    logged = await _logged_after(composition_id, last)
+                    for i, payload in enumerate(logged):
+                        if message is not None and payload["seq"] >= message["seq"]:
+                            break
+                        yield payload
+                        last = payload["seq"]
+                        if is_terminal(payload) and i == len(logged) - 1:
+                            return
+                    if message is None:
+                        continue
+                if message["seq"] <= last:
                     continue
-            if message["seq"] <= last:
-                continue
-            payload = {k: v for k, v in message.items() if k not in ("type", "owner_id")}
-            yield payload
-            last = payload["seq"]
-            if is_terminal(payload):
-                with contextlib.suppress(Exception):
-                    await live_iter.aclose()
-                return
+                payload = {k: v for k, v in message.items() if k not in ("type", "owner_id")}
+                yield payload
+                last = payload["seq"]
+                if is_terminal(payload):
+                    return
+        finally:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
 
 
 async def user_events(ws: Any, user_id: int) -> AsyncGenerator[dict[str, Any]]:

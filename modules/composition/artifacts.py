@@ -39,6 +39,9 @@ def artifact_save(
         size_bytes=len(data),
         duration_seconds=duration_seconds,
     )
+    target = artifact.file.field.generate_filename(artifact, name)
+    if artifact.file.storage.exists(target) and not Artifact.objects.filter(file=target).exists():
+        artifact.file.storage.delete(target)  # torn file of an attempt that died mid-write
     artifact.file.save(name, ContentFile(data), save=False)
     artifact.save()
     return artifact

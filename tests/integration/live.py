@@ -53,6 +53,10 @@ class LiveStack:
     port: int = 0
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: Path | None = None
+    # Extra environment for every process of the stack (e.g. CODA_VISIBILITY_TIMEOUT).
+    extra_env: dict[str, str] = field(default_factory=dict)
+    # The port of each Daphne process by name; `port` is the first one's.
+    ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
@@ -67,21 +71,34 @@ class LiveStack:
             env["DATABASE_URL"] = self.database_url
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        env.update(self.extra_env)
         return env
 
-    def manage(self, *args: str) -> None:
-        subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True
+    def manage(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120.0) -> str:
+        """Run a management command in the stack's environment (plus `env`); returns its stdout."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
+        return done.stdout
 
-    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         assert self.logs is not None
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed once the child holds it
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()  # the child has its own copy
         self.processes[name] = process
         return process
 
-    def start_worker(self, name: str = "worker") -> None:
+    def start_worker(self, name: str = "worker", env: dict[str, str] | None = None) -> None:
         self.start(
             name,
             [
@@ -95,15 +112,35 @@ class LiveStack:
                 "--loglevel=INFO",
                 f"--hostname={name}-{uuid.uuid4().hex[:6]}@%h",
             ],
+            env,
         )
 
-    def start_daphne(self) -> None:
-        self.port = free_port()
+    def start_daphne(self, name: str = "daphne") -> int:
+        """Start a Daphne process (any number, each by its name); returns its port."""
+        port = free_port()
         self.start(
-            "daphne",
-            [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "backend.asgi:application"],
+            name,
+            [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "backend.asgi:application"],
         )
-        wait_for_port(self.port)
+        wait_for_port(port)
+        self.ports[name] = port
+        if name == "daphne" or not self.port:
+            self.port = port
+        return port
+
+    def stop_process(self, name: str, timeout: float = 10.0) -> None:
+        """Stop one process of the stack (SIGTERM, then SIGKILL) and forget it."""
+        process = self.processes.pop(name)
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def children(self, name: str = "worker") -> list[int]:
+        """Pids of the direct children of a stack process (a Celery worker's pool processes)."""
+        return child_pids(self.processes[name].pid)
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -123,9 +160,21 @@ class LiveStack:
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/graphql"
 
-    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    def ws_url(self, daphne: str | None = None) -> str:
+        """The websocket URL of a Daphne process (the first one by default)."""
+        return f"ws://127.0.0.1:{self.ports[daphne] if daphne else self.port}/graphql"
+
+    def graphql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        daphne: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(self.http_url, body, {"Content-Type": "application/json"})
+        url = f"http://127.0.0.1:{self.ports[daphne]}/graphql" if daphne else self.http_url
+        request = urllib.request.Request(url, body, {"Content-Type": "application/json", **(headers or {})})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
@@ -134,15 +183,92 @@ class LiveStack:
             return response.status, response.read()
 
     def subscribe(
-        self, query: str, variables: dict[str, Any], timeout: float = 240.0
+        self,
+        query: str,
+        variables: dict[str, Any],
+        timeout: float = 240.0,
+        *,
+        daphne: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        return asyncio.run(subscribe(f"ws://127.0.0.1:{self.port}/graphql", query, variables, timeout))
+        return asyncio.run(subscribe(self.ws_url(daphne), query, variables, timeout, headers=headers))
 
 
-async def subscribe(url: str, query: str, variables: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+def child_pids(pid: int) -> list[int]:
+    """Direct children of `pid`, read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it exited meanwhile
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@dataclass
+class RedisServer:
+    """A private redis-server (no persistence) on its own port, which a test may stop and restart."""
+
+    directory: Path
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        if not self.port:
+            self.port = free_port()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind", "127.0.0.1",
+                "--port", str(self.port),
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(self.directory),
+                "--logfile", str(self.directory / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for_port(self.port, timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port: everything it held in memory is gone."""
+        self.stop()
+        self.start()
+
+
+async def subscribe(
+    url: str,
+    query: str,
+    variables: dict[str, Any],
+    timeout: float,
+    headers: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
     """A graphql-transport-ws client: every `next` payload until `complete`."""
     received: list[dict[str, Any]] = []
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+    async with websockets.connect(
+        url, subprotocols=["graphql-transport-ws"], additional_headers=headers
+    ) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert ack["type"] == "connection_ack", ack
