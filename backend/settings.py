@@ -163,6 +163,9 @@ CELERY_BEAT_SCHEDULE = {
 
 CODA_SOUNDFONT = os.environ.get("CODA_SOUNDFONT", "/usr/share/sounds/sf2/FluidR3_GM.sf2")
 CODA_SAMPLE_RATE = int(os.environ.get("CODA_SAMPLE_RATE", 44100))
+# Stems rendered and files encoded at once per composition: every core (fastest single song);
+# 1 when running as many Celery workers as cores (best throughput: workers don't compete).
+CODA_RENDER_THREADS = int(os.environ.get("CODA_RENDER_THREADS", os.cpu_count() or 1))
 CODA_MAX_PROMPT_CHARS = 2000
 # A stage failing with a transient error is tried this many times in all, the wait doubling each time.
 CODA_STAGE_ATTEMPTS = int(os.environ.get("CODA_STAGE_ATTEMPTS", 3))

@@ -304,6 +304,7 @@ def render_and_master(
     progress: Callable[[float, str], None] | None = None,
     audio_stems: dict[str, np.ndarray] | None = None,
     audio_offsets_lu: dict[str, float] | None = None,
+    threads: int | None = None,
 ) -> tuple[MasterResult, dict[str, np.ndarray]]:
     """Render every track once, master their sum, and return the master with the gained stems.
 
@@ -313,7 +314,9 @@ def render_and_master(
 
     `audio_stems` are already-made audio (the sung vocal, mono or stereo), fitted
     to the song's length and set `audio_offsets_lu[name]` (default -1 LU) relative
-    to the rendered instruments before mastering, so the voices sit in the mix."""
+    to the rendered instruments before mastering, so the voices sit in the mix.
+
+    `threads` stems render at once (default: one per core)."""
     if tempo_bpm <= 0:
         raise ValueError("tempo must be positive")
     total_seconds = float(total_beats) * 60.0 / float(tempo_bpm)
@@ -330,7 +333,7 @@ def render_and_master(
     # and never on another thread; if it raises, `stop` ends the stems still rendering.
     raw: dict[str, np.ndarray] = {}
     stop = threading.Event()
-    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, threads or os.cpu_count() or 1)) as pool:
         futures = {
             pool.submit(renderer.render_stem, track, tempo_bpm, total_seconds, stop=stop): name
             for name, track in zip(names, tracks, strict=True)

@@ -85,6 +85,7 @@ class MasteringStage(Stage):
             sample_rate=settings.CODA_SAMPLE_RATE,
             progress=lambda fraction, message: progress(0.8 * fraction, message),
             audio_stems=sung,
+            threads=settings.CODA_RENDER_THREADS,
             audio_offsets_lu=SUNG_LEVELS_LU,
         )
         # Stems carry the master gain, so they sum to the mix before its limiter.
@@ -93,7 +94,7 @@ class MasteringStage(Stage):
         jobs = {f"master.{fmt}": (result.audio, fmt, "audio") for fmt in reversed(AUDIO_FORMATS)}
         jobs |= {f"stem-{name}.flac": (stem, "flac", "stem") for name, stem in stems.items()}
         progress(0.8, "encoding")
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        with ThreadPoolExecutor(max_workers=settings.CODA_RENDER_THREADS) as pool:
             encoded = dict(
                 zip(
                     jobs,
