@@ -33,7 +33,7 @@ def require_service(url: str | None, name: str, default_port: int) -> str:
     reason = f"{name} is not reachable at {url or '(no URL set; run the suite with `make test`)'}"
     if IN_CI:
         pytest.fail(reason)
-    pytest.skip(reason)
+    pytest.skip(reason=reason)
 
 
 @pytest.fixture
