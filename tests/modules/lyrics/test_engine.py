@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import itertools
-import random
 import re
 
 import pronouncing
 import pytest
 
 from modules.composition.context import (
-    SCALES,
-    ChordEvent,
     CompositionContext,
     LyricLine,
     MoodInfo,
     SectionPlan,
     VocalPhrase,
-    pitch_class,
 )
 from modules.lyrics.engine import LyricsResult, retime, theme_words, write_lyrics
+from tests.songs import song_skeleton
 
 MOODS = [
     MoodInfo("uplifting", 0.8, 0.7, ["happy"]),
@@ -30,8 +27,6 @@ MOODS = [
     MoodInfo("romantic", 0.5, 0.4, ["love"]),
     MoodInfo("neutral", 0.0, 0.5, []),
 ]
-FORM = ("intro", "verse", "chorus", "verse", "chorus", "outro")
-ENERGY = {"intro": 0.3, "verse": 0.5, "chorus": 0.9, "outro": 0.3}
 
 
 def build_context(
@@ -43,38 +38,7 @@ def build_context(
 ) -> CompositionContext:
     """What the earlier stages would leave: sections, chords (i-VI-III-VII style) and
     2-bar vocal phrases of 5..11 onsets; repeated sections reuse their rhythm."""
-    sections: list[SectionPlan] = []
-    chords: list[ChordEvent] = []
-    phrases: list[VocalPhrase] = []
-    tonic, steps = pitch_class(key), SCALES[scale]
-    bar = 0
-    rhythms: dict[str, list[list[list[float]]]] = {}
-    for index, name in enumerate(FORM):
-        bars = 2 if name in ("intro", "outro") else 8
-        vocal = name in ("verse", "chorus")
-        sections.append(SectionPlan(index, name, bar, bars, ENERGY[name], vocal))
-        for b in range(bars):
-            degree = (0, 5, 2, 6)[b % 4]
-            pcs = [(tonic + steps[(degree + k) % 7]) % 12 for k in (0, 2, 4)]
-            pitches = [
-                48 + pcs[0],
-                48 + pcs[0] + (pcs[1] - pcs[0]) % 12,
-                48 + pcs[0] + (pcs[2] - pcs[0]) % 12,
-            ]
-            chords.append(ChordEvent((bar + b) * 4.0, 4.0, pcs[0], "triad", "", pitches, index))
-        if vocal:
-            if name not in rhythms:
-                rng = random.Random(f"{seed}:{name}")
-                rhythms[name] = []
-                for _ in range(bars // 2):
-                    count = rng.randint(5, 11)
-                    grid = sorted(rng.sample(range(1, 14), count - 1))
-                    rhythms[name].append([[0.0, 0.5]] + [[g * 0.5, 0.5] for g in grid])
-            for j, rhythm in enumerate(rhythms[name]):
-                base = (bar + 2 * j) * 4.0
-                onsets = [[base + o, d] for o, d in rhythm]
-                phrases.append(VocalPhrase(index, onsets, [abs(o[0] % 2.0) < 1e-9 for o in onsets]))
-        bar += bars
+    sections, chords, phrases, bar = song_skeleton(key, scale, seed, (0, 5, 2, 6))
     ctx = CompositionContext(prompt=prompt, seed=seed)
     ctx.mood = mood or MOODS[1]
     ctx.key, ctx.scale, ctx.tempo = key, scale, 100.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import random
 
 import pytest
 
@@ -12,20 +11,16 @@ from modules.composition.context import (
     SOURCE_INPUT,
     SOURCE_PROMPT,
     SOURCE_SEED,
-    ChordEvent,
     CompositionContext,
     GenreWeight,
     MoodInfo,
-    SectionPlan,
-    VocalPhrase,
     pitch_class,
     scale_pitch_classes,
 )
 from modules.lyrics.engine import write_lyrics
 from modules.voice.engine import VOICES, VoiceResult, choose_voice, sing
+from tests.songs import song_skeleton
 
-FORM = ("intro", "verse", "chorus", "verse", "chorus", "outro")
-ENERGY = {"intro": 0.3, "verse": 0.5, "chorus": 0.9, "outro": 0.3}
 # Progressions as scale degrees (0-based), one chord per bar.
 PROGRESSIONS = {"major": (0, 4, 5, 3), "minor": (0, 5, 2, 6)}
 
@@ -39,39 +34,9 @@ def build_context(
     genres: list[GenreWeight] | None = None,
 ) -> CompositionContext:
     """Sections, chords, 2-bar phrases of 5..11 onsets (repeats reuse rhythms), and the lyrics."""
-    sections: list[SectionPlan] = []
-    chords: list[ChordEvent] = []
-    phrases: list[VocalPhrase] = []
-    tonic, steps = pitch_class(key), SCALES[scale]
+    steps = SCALES[scale]
     progression = PROGRESSIONS.get(scale, PROGRESSIONS["major"] if 4 in steps else PROGRESSIONS["minor"])
-    rhythms: dict[str, list[list[list[float]]]] = {}
-    bar = 0
-    for index, name in enumerate(FORM):
-        bars = 2 if name in ("intro", "outro") else 8
-        vocal = name in ("verse", "chorus")
-        sections.append(SectionPlan(index, name, bar, bars, ENERGY[name], vocal))
-        for b in range(bars):
-            degree = progression[b % 4]
-            pcs = [(tonic + steps[(degree + k) % 7]) % 12 for k in (0, 2, 4)]
-            pitches = [
-                48 + pcs[0],
-                48 + pcs[0] + (pcs[1] - pcs[0]) % 12,
-                48 + pcs[0] + (pcs[2] - pcs[0]) % 12,
-            ]
-            chords.append(ChordEvent((bar + b) * 4.0, 4.0, pcs[0], "triad", "", pitches, index))
-        if vocal:
-            if name not in rhythms:
-                rng = random.Random(f"{seed}:{name}")
-                rhythms[name] = []
-                for _ in range(bars // 2):
-                    count = rng.randint(5, 11)
-                    grid = sorted(rng.sample(range(1, 14), count - 1))
-                    rhythms[name].append([[0.0, 0.5]] + [[g * 0.5, 0.5] for g in grid])
-            for j, rhythm in enumerate(rhythms[name]):
-                base = (bar + 2 * j) * 4.0
-                onsets = [[base + o, d] for o, d in rhythm]
-                phrases.append(VocalPhrase(index, onsets, [abs(o[0] % 2.0) < 1e-9 for o in onsets]))
-        bar += bars
+    sections, chords, phrases, bar = song_skeleton(key, scale, seed, progression)
     ctx = CompositionContext(prompt=prompt, seed=seed)
     ctx.mood = MoodInfo("dreamy", 0.3, 0.4, ["calm"])
     ctx.key, ctx.scale, ctx.tempo = key, scale, 100.0
