@@ -44,6 +44,14 @@ def _clean_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _check_duration(duration_seconds: int) -> None:
+    if not MIN_DURATION <= duration_seconds <= MAX_DURATION:
+        raise InputError(
+            "durationSeconds",
+            f"durationSeconds must be between {MIN_DURATION} and {MAX_DURATION}, not {duration_seconds}",
+        )
+
+
 def composition_create(
     *,
     prompt: str,
@@ -63,11 +71,7 @@ def composition_create(
             "prompt",
             f"prompt is {len(prompt)} characters long; the limit is {settings.CODA_MAX_PROMPT_CHARS}",
         )
-    if not MIN_DURATION <= duration_seconds <= MAX_DURATION:
-        raise InputError(
-            "durationSeconds",
-            f"durationSeconds must be between {MIN_DURATION} and {MAX_DURATION}, not {duration_seconds}",
-        )
+    _check_duration(duration_seconds)
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError("seed", f"seed must be between 0 and {MAX_SEED}")
     explicit = _clean_inputs(inputs or {})
@@ -173,11 +177,8 @@ def composition_update(
     """Change explicit inputs and rerun; only stages that read what changed are recomputed."""
     _ensure_idle(composition, "edit it")
     changes = _clean_inputs(inputs)
-    if duration_seconds is not None and not MIN_DURATION <= duration_seconds <= MAX_DURATION:
-        raise InputError(
-            "durationSeconds",
-            f"durationSeconds must be between {MIN_DURATION} and {MAX_DURATION}, not {duration_seconds}",
-        )
+    if duration_seconds is not None:
+        _check_duration(duration_seconds)
     merged = {**composition.inputs, **changes}
     for stage in registry().values():
         stage.validate(merged)

@@ -15,7 +15,7 @@ from modules.composition.context import CompositionContext
 from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
 from modules.composition.models import Composition
 from modules.composition.stages import Progress, Stage, TransientStageError
-from modules.voice.stage import SUNG_HARMONY, SUNG_VOCAL
+from modules.voice.stage import HARMONY_CHANNEL, SUNG_HARMONY, SUNG_VOCAL, VOCAL_CHANNEL
 
 from .encode import encode_audio
 from .engine import RenderTrack, render_and_master
@@ -54,11 +54,18 @@ class MasteringStage(Stage):
         voices: list[RenderTrack] = []
         vocal = getattr(composition, "voice", None)  # absent for instrumentals
         if vocal is not None:
-            voices.append(RenderTrack("vocal", vocal.notes, program=vocal.program, channel=15, volume=110))
+            voices.append(
+                RenderTrack("vocal", vocal.notes, program=vocal.program, channel=VOCAL_CHANNEL, volume=110)
+            )
             if vocal.harmony:  # the chorus harmony voice, a little softer and off-centre
                 voices.append(
                     RenderTrack(
-                        "harmony", vocal.harmony, program=vocal.program, channel=14, volume=85, pan=52
+                        "harmony",
+                        vocal.harmony,
+                        program=vocal.program,
+                        channel=HARMONY_CHANNEL,
+                        volume=85,
+                        pan=52,
                     )
                 )
         tracks = [*layers, *voices]  # every track goes into the MIDI file and the sheet
