@@ -50,6 +50,7 @@ from bench.latency import (  # noqa: E402
     STAMP,
     Profiler,
     Worker,
+    add_experiment_arguments,
     command_line,
     cpu_seconds,
     create_composition,
@@ -374,21 +375,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1, help="client processes sharing the websockets")
     parser.add_argument("--aim-p99", type=float, default=250.0, help="for the largest size")
     parser.add_argument("--profile", action="store_true", help="py-spy Daphne during the largest size")
-    parser.add_argument("--native", action="store_true", help="with --profile: C frames too (e.g. the GC)")
-    parser.add_argument(
-        "--layer",
-        choices=sorted(LAYERS),
-        default="core",
-        help="core: the product's settings; pubsub: an experiment with RedisPubSubChannelLayer",
-    )
-    parser.add_argument(
-        "--gc-threshold",
-        type=int,
-        default=0,
-        help="experiment: gc.freeze() and gc.set_threshold(N, 20, 100) in every process",
-    )
-    parser.add_argument("--keep-logs", action="store_true")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    add_experiment_arguments(parser)
     parser.add_argument("--client", nargs=3, metavar=("URL", "GID", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

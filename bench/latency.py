@@ -587,14 +587,8 @@ def report(args: argparse.Namespace, data: dict[str, Any]) -> bool:
     return not missed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=300)
-    parser.add_argument("--rate", type=float, default=20.0, help="events per second")
-    parser.add_argument("--poll-interval", type=float, default=1.0)
-    parser.add_argument("--aim-p50", type=float, default=12.0)
-    parser.add_argument("--aim-p99", type=float, default=60.0)
-    parser.add_argument("--profile", action="store_true", help="py-spy the Daphne process while publishing")
+def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags the latency and fan-out benchmarks share (after their own --profile)."""
     parser.add_argument("--native", action="store_true", help="with --profile: C frames too (e.g. the GC)")
     parser.add_argument(
         "--layer",
@@ -610,6 +604,17 @@ def main() -> None:
     )
     parser.add_argument("--keep-logs", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=20.0, help="events per second")
+    parser.add_argument("--poll-interval", type=float, default=1.0)
+    parser.add_argument("--aim-p50", type=float, default=12.0)
+    parser.add_argument("--aim-p99", type=float, default=60.0)
+    parser.add_argument("--profile", action="store_true", help="py-spy the Daphne process while publishing")
+    add_experiment_arguments(parser)
     args = parser.parse_args()
     if args.worker:
         worker_main()
