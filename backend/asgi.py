@@ -14,9 +14,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import re_path  # noqa: E402
-from strawberry.channels import GraphQLHTTPConsumer, GraphQLWSConsumer  # noqa: E402
 
 from schema import schema  # noqa: E402
+from subscriptions.consumer import CodaGraphQLWSConsumer  # noqa: E402
 from subscriptions.events import bind_server_loop  # noqa: E402
 
 
@@ -40,18 +40,11 @@ gc.set_threshold(50_000, 20, 100)
 application = BindEventLoop(
     ProtocolTypeRouter(
         {
-            "http": AuthMiddlewareStack(
-                URLRouter(
-                    [
-                        re_path(
-                            r"^graphql/?$", GraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql")
-                        ),
-                        re_path(r"^", ASGIStaticFilesHandler(django_asgi)),
-                    ]
-                )
-            ),
+            # /graphql over HTTP is a Django view (backend/urls.py): session, CSRF and token auth
+            # come from the middleware stack.
+            "http": ASGIStaticFilesHandler(django_asgi),
             "websocket": AuthMiddlewareStack(
-                URLRouter([re_path(r"^graphql/?$", GraphQLWSConsumer.as_asgi(schema=schema))])
+                URLRouter([re_path(r"^graphql/?$", CodaGraphQLWSConsumer.as_asgi(schema=schema))])
             ),
         }
     )

@@ -1,10 +1,14 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import path, re_path
-from django.views.static import serve
+
+from modules.composition.views import artifact_download
+from schema import schema
+from schema.views import CodaGraphQLView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Artifacts from the file-system storage. A cloud storage backend serves its own URLs.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    # HTTP GraphQL (GraphiQL on GET from a browser); websockets on the same path are routed in asgi.py.
+    re_path(r"^graphql/?$", CodaGraphQLView.as_view(schema=schema, graphql_ide="graphiql"), name="graphql"),
+    # Artifacts: the URL the API hands out is signed and expires; holding it is the permission.
+    path("files/<str:token>/<str:name>", artifact_download, name="artifact-download"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import typing
 from typing import Any
 
@@ -15,13 +16,15 @@ CORE_MODULE = "modules.composition"
 
 
 def module_names() -> list[str]:
-    return [CORE_MODULE, *settings.CODA_STAGES]
+    return [CORE_MODULE, *settings.CODA_STAGES, *settings.CODA_SERVICE_MODULES]
 
 
 def contributions(part: str) -> list[type]:
     """Each module's `types.<part>` class (CompositionFields, QueryFields, MutationFields...), if any."""
     found = []
     for name in module_names():
+        if importlib.util.find_spec(f"{name}.types") is None:
+            continue
         module = importlib.import_module(f"{name}.types")
         if hasattr(module, part):
             found.append(getattr(module, part))

@@ -6,12 +6,28 @@ from typing import Any
 
 from strawberry.types import Info
 
+from modules.accounts.caller import ANONYMOUS, Caller
+
+
+def _get(context: Any, key: str) -> Any:
+    return context.get(key) if isinstance(context, dict) else getattr(context, key, None)
+
+
+def caller_of(context: Any) -> Caller:
+    """The Caller in an execution context (what schema extensions see): set by the HTTP view, the
+    websocket consumer or a test."""
+    found = _get(context, "caller")
+    if found is None:
+        request = _get(context, "request")
+        found = getattr(request, "caller", None)
+    return found or ANONYMOUS
+
+
+def caller(info: Info) -> Caller:
+    """The Caller of this operation."""
+    return caller_of(info.context)
+
 
 def current_user(info: Info) -> Any:
-    """The authenticated user or AnonymousUser, over channels HTTP/websocket or a Django request."""
-    context = info.context
-    get = context.get if isinstance(context, dict) else lambda key: getattr(context, key, None)
-    consumer = get("ws") or getattr(get("request"), "consumer", None)
-    if consumer is not None:
-        return consumer.scope.get("user")
-    return getattr(get("request"), "user", None)
+    """The authenticated user, or None."""
+    return caller(info).user

@@ -29,3 +29,39 @@ class Conflict(CodaError):
 
 class Unauthenticated(CodaError):
     code = "UNAUTHENTICATED"
+
+
+class Forbidden(CodaError):
+    """Signed in, but this credential may not do this (a token without the scope, say)."""
+
+    code = "FORBIDDEN"
+
+
+class ContentRejected(CodaError):
+    """The content check refused an input; `rule` says which rule it broke."""
+
+    code = "CONTENT_REJECTED"
+
+    def __init__(self, message: str, *, field: str, rule: str) -> None:
+        super().__init__(message, field=field, rule=rule)
+
+
+class QuotaExceeded(CodaError):
+    """A compose quota (per user or per address) is used up; `retryAfterSeconds` says when it frees."""
+
+    code = "QUOTA_EXCEEDED"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, limit: int) -> None:
+        super().__init__(message, retryAfterSeconds=retry_after_seconds, limit=limit)
+
+
+class RateLimited(CodaError):
+    """The caller's query-cost budget is spent; `retryAfterSeconds` says when there is enough again."""
+
+    code = "RATE_LIMITED"
+
+
+class QueryTooComplex(CodaError):
+    """The query's computed cost is over the maximum; `cost` and `maximumCost` say by how much."""
+
+    code = "QUERY_TOO_COMPLEX"

@@ -57,3 +57,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             url = os.environ.get(var)
             if not url or not service_answers(url, port):
                 raise pytest.UsageError(f"CI=true but {name} is not reachable ({var}={url!r})")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Django's test-speed hasher: PBKDF2's deliberate slowness (~0.3 s a user) buys tests nothing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files.base import ContentFile
 
 from modules.arrangement.models import Layer, Section
@@ -13,6 +15,7 @@ from modules.lyrics.models import LyricLine, Lyrics
 from modules.mastering.models import Master
 from modules.mood.models import Mood
 from modules.voice.models import VocalLine
+from tests.graphql import user
 
 
 def artifact(composition: Composition, name: str, stage: str, kind: str = "midi") -> Artifact:
@@ -25,13 +28,19 @@ def artifact(composition: Composition, name: str, stage: str, kind: str = "midi"
 
 
 def full_composition(
-    prompt: str = "uplifting electronic music with dreamy vocals", seed: int = 1
+    prompt: str = "uplifting electronic music with dreamy vocals", seed: int = 1, owner: Any = None
 ) -> Composition:
+    """A finished composition with every element, owned by `owner` (the tests' default user if None)."""
     context = CompositionContext(
         prompt=prompt, seed=seed, duration_seconds=30, key="D", scale="major", tempo=124.0
     )
     c = Composition.objects.create(
-        prompt=prompt, seed=seed, status=Status.SUCCEEDED, duration_seconds=30, context=context.to_dict()
+        owner=owner or user(),
+        prompt=prompt,
+        seed=seed,
+        status=Status.SUCCEEDED,
+        duration_seconds=30,
+        context=context.to_dict(),
     )
     StageRun.objects.bulk_create(
         StageRun(composition=c, name=n, position=i, status="SUCCEEDED", progress=1.0)

@@ -86,3 +86,30 @@ def artifacts_share(source: dict[str, Artifact], target: Composition) -> dict[st
             duration_seconds=artifact.duration_seconds,
         )
     return shared
+
+
+FILE_URL_SALT = "coda.artifact-url"
+
+
+def artifact_url(artifact: Artifact) -> str:
+    """A URL that serves the file for CODA_FILE_URL_SECONDS, to whoever holds it (like a presigned S3 URL).
+
+    Only callers allowed to read the composition are handed one.
+    """
+    from django.core import signing
+    from django.urls import reverse
+
+    token = signing.TimestampSigner(salt=FILE_URL_SALT).sign(str(artifact.pk))
+    return reverse("artifact-download", kwargs={"token": token, "name": artifact.name})
+
+
+def artifact_for_token(token: str, name: str) -> Artifact | None:
+    """The artifact a signed URL names, or None when the signature is wrong, expired or mismatched."""
+    from django.conf import settings
+    from django.core import signing
+
+    try:
+        pk = signing.TimestampSigner(salt=FILE_URL_SALT).unsign(token, max_age=settings.CODA_FILE_URL_SECONDS)
+    except signing.BadSignature:  # SignatureExpired is one
+        return None
+    return Artifact.objects.filter(pk=int(pk), name=name).first()

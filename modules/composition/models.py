@@ -26,10 +26,23 @@ class StageStatus(models.TextChoices):
     CANCELLED = "CANCELLED"
 
 
+class Visibility(models.TextChoices):
+    PRIVATE = "PRIVATE"  # the owner and the users it is shared with
+    PUBLIC = "PUBLIC"  # anyone may read it; only the owner may change it
+
+
 class Composition(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="compositions"
     )
+    anonymous_session = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_index=True,
+        help_text="SHA-256 of the session that made it, for a composition without an owner",
+    )
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE)
     prompt = models.TextField()
     seed = models.BigIntegerField()
     duration_seconds = models.PositiveIntegerField(default=60)
@@ -142,3 +155,19 @@ class Version(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.number}: {self.reason}"
+
+
+class CompositionShare(models.Model):
+    """Read access the owner granted to another user."""
+
+    composition = models.ForeignKey(Composition, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shared_compositions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["composition", "user"], name="unique_share_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.composition_id} shared with {self.user_id}"

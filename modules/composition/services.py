@@ -11,11 +11,13 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from modules.accounts.quotas import compose_allowance_take
 from subscriptions.events import publish_event
 
 from .context import SOURCE_INPUT, SOURCE_SEED, CompositionContext
-from .models import Composition, StageRun, StageStatus, Status, Version
+from .models import Composition, CompositionShare, StageRun, StageStatus, Status, Version, Visibility
 from .pipeline import dispatch
+from .selectors import session_digest
 from .stages import InputError, downstream, ordered_names, registry
 
 MIN_DURATION, MAX_DURATION = 15, 240
@@ -44,6 +46,41 @@ def _clean_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+MAX_LYRICS_CHARS, MAX_GENRES, MAX_NAME_CHARS = 5000, 5, 40
+
+
+def _check_bounds(inputs: dict[str, Any]) -> None:
+    """Sizes a request may not exceed, each with the limit in its message."""
+    lyrics = inputs.get("lyrics") or ""
+    if len(lyrics) > MAX_LYRICS_CHARS:
+        raise InputError(
+            "lyrics", f"lyrics are {len(lyrics)} characters long; the limit is {MAX_LYRICS_CHARS}"
+        )
+    genres = inputs.get("genres") or []
+    if len(genres) > MAX_GENRES:
+        raise InputError("genres", f"at most {MAX_GENRES} genres in a blend, not {len(genres)}")
+    for genre in genres:
+        if not 0 < genre["weight"] <= 100:
+            raise InputError(
+                "genres", f"genre weights must be above 0 and at most 100, not {genre['weight']}"
+            )
+    for name in ("mood", "key", "scale", "voice"):
+        value = inputs.get(name)
+        if isinstance(value, str) and len(value) > MAX_NAME_CHARS:
+            raise InputError(name, f"{name} is at most {MAX_NAME_CHARS} characters")
+
+
+def _check_content(prompt: str | None, inputs: dict[str, Any], caller: Any) -> None:
+    """The content check on what a person wrote: the prompt and their own lyrics."""
+    from modules.moderation.services import moderation_check
+
+    key = caller.client_key if caller is not None else "system"
+    if prompt is not None:
+        moderation_check(prompt, field="prompt", caller_key=key)
+    if inputs.get("lyrics"):
+        moderation_check(inputs["lyrics"], field="lyrics", caller_key=key)
+
+
 def _check_duration(duration_seconds: int) -> None:
     if not MIN_DURATION <= duration_seconds <= MAX_DURATION:
         raise InputError(
@@ -59,10 +96,14 @@ def composition_create(
     duration_seconds: int = 60,
     instrumental: bool = False,
     inputs: dict[str, Any] | None = None,
-    owner: Any = None,
+    caller: Any = None,
     start: bool = True,
 ) -> Composition:
-    """Validate, store a QUEUED composition with its initial context, and start the pipeline."""
+    """Validate, store a QUEUED composition with its initial context, and start the pipeline.
+
+    `caller` (a modules.accounts Caller) owns it and is held to its compose quotas; None is
+    the system itself (the CLI, benchmarks), which has no quota and owns nothing.
+    """
     prompt = (prompt or "").strip()
     if not prompt:
         raise InputError("prompt", "prompt must not be empty")
@@ -75,8 +116,10 @@ def composition_create(
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError("seed", f"seed must be between 0 and {MAX_SEED}")
     explicit = _clean_inputs(inputs or {})
+    _check_bounds(explicit)
     for stage in registry().values():
         stage.validate(explicit)
+    _check_content(prompt, explicit, caller)
 
     seed_source = SOURCE_INPUT if seed is not None else SOURCE_SEED
     if seed is None:
@@ -90,8 +133,10 @@ def composition_create(
         sources={"seed": seed_source},
     )
     with transaction.atomic():
+        compose_allowance_take(caller, duration_seconds)
         composition = Composition.objects.create(
-            owner=owner if getattr(owner, "is_authenticated", False) else None,
+            owner=caller.user if caller is not None else None,
+            anonymous_session=session_digest(caller.session_key) if caller and not caller.user else "",
             prompt=prompt,
             seed=seed,
             duration_seconds=duration_seconds,
@@ -135,11 +180,19 @@ def version_create(composition: Composition, reason: str) -> Version:
 
 
 def _rerun(
-    composition: Composition, context: CompositionContext, reason: str, first_stage: str | None
+    composition: Composition,
+    context: CompositionContext,
+    reason: str,
+    first_stage: str | None,
+    caller: Any = None,
+    changes: dict[str, Any] | None = None,
 ) -> None:
     """Queue the pipeline again. Every stage runs through its hash: unchanged ones are reused."""
     affected = downstream(first_stage) if first_stage else ordered_names()
     with transaction.atomic():
+        compose_allowance_take(caller, context.duration_seconds)
+        if changes:
+            Composition.objects.filter(pk=composition.pk).update(**changes)
         version_create(composition, reason)
         Composition.objects.filter(pk=composition.pk).update(
             status=Status.QUEUED, context=context.to_dict(), error="", finished_at=None, resumes=0
@@ -152,7 +205,9 @@ def _rerun(
     composition.refresh_from_db()
 
 
-def composition_regenerate(composition: Composition, stage: str, seed: int | None = None) -> Composition:
+def composition_regenerate(
+    composition: Composition, stage: str, seed: int | None = None, caller: Any = None
+) -> Composition:
     """Rerun one stage with a new seed, then only what depends on it; the old result stays a version."""
     if stage not in registry():
         raise InputError("stage", f"unknown stage {stage!r}; choose one of: {', '.join(ordered_names())}")
@@ -163,7 +218,7 @@ def composition_regenerate(composition: Composition, stage: str, seed: int | Non
     if seed is None:
         seed = random.SystemRandom().randint(0, MAX_SEED)
     context.stage_seeds[stage] = seed
-    _rerun(composition, context, f"regenerate {stage} with seed {seed}", stage)
+    _rerun(composition, context, f"regenerate {stage} with seed {seed}", stage, caller)
     return composition
 
 
@@ -173,15 +228,18 @@ def composition_update(
     inputs: dict[str, Any],
     duration_seconds: int | None = None,
     instrumental: bool | None = None,
+    caller: Any = None,
 ) -> Composition:
     """Change explicit inputs and rerun; only stages that read what changed are recomputed."""
     _ensure_idle(composition, "edit it")
     changes = _clean_inputs(inputs)
+    _check_bounds(changes)
     if duration_seconds is not None:
         _check_duration(duration_seconds)
     merged = {**composition.inputs, **changes}
     for stage in registry().values():
         stage.validate(merged)
+    _check_content(None, changes, caller)
     context = CompositionContext.from_dict(composition.context)
     context.inputs = merged
     described = [f"{k}={v}" for k, v in sorted(changes.items()) if k != "lyrics"] + (
@@ -195,10 +253,12 @@ def composition_update(
         described.append(f"instrumental={instrumental}")
     if not described:
         raise InputError("input", "nothing to change: give at least one new value")
-    Composition.objects.filter(pk=composition.pk).update(
-        inputs=merged, duration_seconds=context.duration_seconds, instrumental=context.instrumental
-    )
-    _rerun(composition, context, "edit " + ", ".join(described), None)
+    stored = {
+        "inputs": merged,
+        "duration_seconds": context.duration_seconds,
+        "instrumental": context.instrumental,
+    }
+    _rerun(composition, context, "edit " + ", ".join(described), None, caller, stored)
     return composition
 
 
@@ -257,3 +317,34 @@ def compositions_sweep_stuck() -> dict[str, list[int]]:
         dispatch(composition.pk)
         result["resumed"].append(composition.pk)
     return result
+
+
+def composition_set_visibility(composition: Composition, visibility: str) -> Composition:
+    if visibility not in Visibility.values:
+        raise InputError("visibility", f"visibility must be one of {Visibility.values}")
+    Composition.objects.filter(pk=composition.pk).update(visibility=visibility)
+    composition.refresh_from_db()
+    return composition
+
+
+def _user_named(username: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    if user is None:
+        raise InputError("username", f"no user named {username!r}")
+    return user
+
+
+def composition_share(composition: Composition, username: str) -> Composition:
+    """Let another user read it; sharing with yourself is refused (you own it already)."""
+    user = _user_named(username)
+    if user.pk == composition.owner_id:
+        raise InputError("username", "you own this composition; share it with someone else")
+    CompositionShare.objects.get_or_create(composition=composition, user=user)
+    return composition
+
+
+def composition_unshare(composition: Composition, username: str) -> Composition:
+    CompositionShare.objects.filter(composition=composition, user=_user_named(username)).delete()
+    return composition

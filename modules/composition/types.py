@@ -11,10 +11,13 @@ import strawberry_django
 from django.db.models import Prefetch
 from strawberry import relay
 
+from schema.context import caller
 from schema.resolvers import loaded_only
 from schema.scalars import JSONObject
 
 from . import models
+from .artifacts import artifact_url
+from .selectors import composition_mine
 
 
 @strawberry.enum(description="Where the composition is in its making.")
@@ -24,6 +27,12 @@ class CompositionStatus(Enum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+
+
+@strawberry.enum(description="Who may read a composition; only its owner may ever change it.")
+class CompositionVisibility(Enum):
+    PRIVATE = "PRIVATE"
+    PUBLIC = "PUBLIC"
 
 
 @strawberry.enum(description="Where a stage is.")
@@ -45,10 +54,14 @@ class ArtifactType:
     size_bytes: int
     duration_seconds: float | None
 
-    @strawberry_django.field(only=["file"], description="Where to download the file.")
+    @strawberry_django.field(
+        only=["name"],
+        description="Where to download the file: a signed link that expires (CODA_FILE_URL_SECONDS, "
+        "an hour by default); query again for a fresh one.",
+    )
     @loaded_only
     def url(self, root: models.Artifact) -> str:
-        return root.file.url
+        return artifact_url(root)
 
 
 @strawberry_django.type(
@@ -176,6 +189,32 @@ class CompositionFields:
     @loaded_only
     def status(self, root: models.Composition) -> CompositionStatus:
         return CompositionStatus(root.status)
+
+    @strawberry_django.field(
+        only=["visibility"],
+        description="PRIVATE: the owner and the users it is shared with; PUBLIC: anyone may read it.",
+    )
+    @loaded_only
+    def visibility(self, root: models.Composition) -> CompositionVisibility:
+        return CompositionVisibility(root.visibility)
+
+    @strawberry_django.field(
+        only=["owner_id", "anonymous_session"],
+        description="True when the caller owns it (and so may change, share or delete it).",
+    )
+    @loaded_only
+    def owned_by_me(self, root: models.Composition, info: strawberry.Info) -> bool:
+        return composition_mine(caller(info), root)
+
+    @strawberry_django.field(
+        only=["owner_id", "anonymous_session"],
+        prefetch_related=["shares__user"],
+        description="Usernames it is shared with (read-only); shown to the owner only, empty for others.",
+    )
+    def shared_with(self, root: models.Composition, info: strawberry.Info) -> list[str]:
+        if not composition_mine(caller(info), root):
+            return []
+        return sorted(share.user.get_username() for share in root.shares.all())
 
     @strawberry_django.field(only=["context"], description="The shared composition context and its sources.")
     @loaded_only

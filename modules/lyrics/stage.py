@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from modules.composition.artifacts import artifact_save
@@ -7,12 +8,15 @@ from modules.composition.context import CompositionContext
 from modules.composition.elements import row_restore, row_snapshot
 from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, stage_seed
+from modules.moderation.services import ModerationRejected, moderation_flag_generated, moderator_fingerprint
 
-from .engine import write_lyrics
+from .engine import SOURCE_GENERATED, LyricsResult, write_lyrics
 from .lrc import to_lrc
 from .models import LyricLine, Lyrics
 
 MAX_LYRICS_CHARS = 5000
+# Generated lyrics the content check flags are written again from this many derived seeds.
+MODERATION_RETRIES = 3
 
 
 class LyricsStage(Stage):
@@ -40,8 +44,12 @@ class LyricsStage(Stage):
     def applies(self, context: CompositionContext) -> bool:
         return not context.instrumental and bool(context.vocal_phrases)
 
+    def fingerprint(self) -> dict[str, Any]:
+        # Flagged lyrics are rewritten, so the moderator takes part in choosing the words.
+        return {"moderator": moderator_fingerprint()}
+
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
-        result = write_lyrics(context, stage_seed(context, self.name))
+        result = _moderated(composition, context, stage_seed(context, self.name))
         Lyrics.objects.filter(composition=composition).delete()
         lyrics = Lyrics.objects.create(
             composition=composition,
@@ -83,6 +91,33 @@ class LyricsStage(Stage):
             lyrics = row_restore(Lyrics, data["Lyrics"], artifacts, composition=composition)
             for line in data["lines"]:
                 row_restore(LyricLine, line, artifacts, lyrics=lyrics)
+
+
+def _moderated(composition: Composition, context: CompositionContext, seed: int) -> LyricsResult:
+    """The lyrics of `seed`; generated ones the content check flags are written again from
+    seeds derived from it (deterministic), and the stage fails when every attempt is flagged."""
+    result = write_lyrics(context, seed)
+    if result.source != SOURCE_GENERATED:
+        return result  # the user's own lyrics were checked when they were given
+    for retry in range(MODERATION_RETRIES + 1):
+        if retry:
+            result = write_lyrics(context, retry_seed(seed, retry))
+        text = f"{result.title}\n{_as_text(result.lines)}"
+        verdict = moderation_flag_generated(composition, "generated_lyrics", text)
+        if verdict is None:
+            return result
+    raise ModerationRejected(
+        "generated_lyrics",
+        f"the generated lyrics failed the content check {MODERATION_RETRIES + 1} times "
+        f"(rule: {verdict.rule}); change the prompt or give your own lyrics",
+        verdict.rule,
+        verdict.excerpt,
+    )
+
+
+def retry_seed(seed: int, retry: int) -> int:
+    """The seed of the n-th rewrite: derived, so the same seed still gives the same words."""
+    return zlib.crc32(f"{seed}:moderation:{retry}".encode()) & 0x7FFFFFFF
 
 
 def _as_text(lines: list[Any]) -> str:

@@ -7,7 +7,7 @@ from strawberry import relay
 
 from modules.composition.services import composition_create
 from tests.factories import full_composition
-from tests.graphql import execute
+from tests.graphql import TESTER, caller_for, execute
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
@@ -31,7 +31,7 @@ def gid(pk: int) -> str:
 
 
 def test_regenerating_a_running_composition_is_a_conflict() -> None:
-    queued = composition_create(prompt="calm piano", seed=1, start=False)
+    queued = composition_create(prompt="calm piano", seed=1, start=False, caller=caller_for(TESTER))
     code, message = error_of(REGENERATE, {"id": gid(queued.pk), "stage": "lyrics"})
     assert code == "CONFLICT" and "is QUEUED" in message
 
@@ -59,7 +59,7 @@ def test_missing_composition_is_not_found_for_every_mutation() -> None:
 
 
 def test_cancel_returns_the_cancelled_composition_and_refuses_a_finished_one() -> None:
-    queued = composition_create(prompt="calm piano", seed=1, start=False)
+    queued = composition_create(prompt="calm piano", seed=1, start=False, caller=caller_for(TESTER))
     result = execute(CANCEL, {"id": gid(queued.pk)})
     assert result.errors is None
     assert result.data["cancelComposition"]["status"] == "CANCELLED"
@@ -70,7 +70,7 @@ def test_cancel_returns_the_cancelled_composition_and_refuses_a_finished_one() -
 
 def test_mutation_results_can_select_every_composition_field() -> None:
     # Objects returned by mutations are not loaded through the optimizer's prefetches.
-    queued = composition_create(prompt="calm piano", seed=1, start=False)
+    queued = composition_create(prompt="calm piano", seed=1, start=False, caller=caller_for(TESTER))
     result = execute(
         "mutation($id: ID!) { cancelComposition(id: $id) { artifacts { name } versions { number } "
         "context { tempo sources { field source } } stages { name } } }",

@@ -1,0 +1,148 @@
+"""Accounts in the schema: `me`, registration and sign-in, personal API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+import strawberry_django
+from django.contrib.auth import get_user_model
+from strawberry.types import Info
+
+from modules.composition.stages import InputError
+from schema.context import caller
+from schema.errors import BadUserInput, Unauthenticated
+from schema.permissions import IsSignedIn
+
+from . import services, tokens
+from .caller import ALL_SCOPES
+from .models import ApiToken
+
+
+@strawberry.enum(description="What an API token may do: READ queries and subscriptions; COMPOSE mutations.")
+class TokenScope(Enum):
+    READ = "read"
+    COMPOSE = "compose"
+
+
+@strawberry_django.type(
+    ApiToken, name="ApiToken", description="A personal API token (its secret is never shown again)."
+)
+class ApiTokenType:
+    id: strawberry.ID
+    name: str
+    prefix: str = strawberry_django.field(
+        description="The public part: tokens look like coda_<prefix>_<secret>."
+    )
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @strawberry_django.field(only=["scopes"])
+    def scopes(self, root: ApiToken) -> list[str]:
+        return list(root.scopes)
+
+
+@strawberry.type(
+    description="A new token: `token` is the secret, shown this once; send it as `Authorization: Bearer`."
+)
+class CreatedApiToken:
+    token: str
+    api_token: ApiTokenType
+
+
+@strawberry.type(description="The signed-in caller.")
+class Me:
+    username: str
+    email: str
+    scopes: list[str] = strawberry.field(description="What this credential may do.")
+    via_token: bool = strawberry.field(description="True when this request came with an API token.")
+
+    @strawberry.field(description="Your API tokens, newest first, revoked ones included.")
+    def api_tokens(self, info: Info) -> list[ApiTokenType]:
+        return list(ApiToken.objects.filter(user_id=caller(info).user_id))  # type: ignore[arg-type]
+
+
+def _me(info: Info) -> Me:
+    who = caller(info)
+    return Me(
+        username=who.user.get_username(),
+        email=who.user.email,
+        scopes=sorted(who.scopes),
+        via_token=who.token is not None,
+    )
+
+
+def _request(info: Info) -> Any:
+    request = info.context.get("request") if isinstance(info.context, dict) else None
+    if request is None or not hasattr(request, "session"):
+        raise BadUserInput("sign-in needs an HTTP request with a session (use the /graphql endpoint)")
+    return request
+
+
+class QueryFields:
+    @strawberry.field(description="Who is calling; null for an anonymous caller.")
+    def me(self, info: Info) -> Me | None:
+        return _me(info) if caller(info).is_authenticated else None
+
+
+class MutationFields:
+    @strawberry.mutation(description="Create an account; then sign in with `login`.")
+    def register(self, info: Info, username: str, password: str, email: str = "") -> Me:
+        try:
+            user = services.user_register(username=username, password=password, email=email)
+        except InputError as error:
+            raise BadUserInput(error.message, field=error.field) from None
+        return Me(username=user.get_username(), email=user.email, scopes=sorted(ALL_SCOPES), via_token=False)
+
+    @strawberry.mutation(
+        description="Start a session (cookie) for the web frontend; what this session made anonymously "
+        "becomes yours. Later mutations from a browser send the csrftoken cookie back as X-CSRFToken."
+    )
+    def login(self, info: Info, username: str, password: str) -> Me:
+        request = _request(info)
+        try:
+            user = services.user_login(request, username=username, password=password)
+        except InputError as error:
+            raise Unauthenticated(error.message) from None
+        return Me(username=user.get_username(), email=user.email, scopes=sorted(ALL_SCOPES), via_token=False)
+
+    @strawberry.mutation(description="End the session.")
+    def logout(self, info: Info) -> bool:
+        services.user_logout(_request(info))
+        return True
+
+    @strawberry.mutation(
+        description="A personal API token for integrations; needs a signed-in session (a token cannot "
+        "make tokens).",
+        extensions=[IsSignedIn()],
+    )
+    def create_api_token(
+        self,
+        info: Info,
+        name: str,
+        scopes: list[TokenScope],
+        expires_in_days: int | None = None,
+    ) -> CreatedApiToken:
+        who = caller(info)
+        if who.token is not None:
+            raise Unauthenticated("API tokens are made from a signed-in session, not with another token")
+        try:
+            token, raw = tokens.token_create(
+                who.user, name=name, scopes=[s.value for s in scopes], expires_in_days=expires_in_days
+            )
+        except InputError as error:
+            raise BadUserInput(error.message, field=error.field) from None
+        return CreatedApiToken(token=raw, api_token=token)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Revoke one of your API tokens; it stops working at once.", extensions=[IsSignedIn()]
+    )
+    def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiTokenType:
+        try:
+            return tokens.token_revoke(get_user_model().objects.get(pk=caller(info).user_id), int(id))  # type: ignore[return-value]
+        except (InputError, ValueError):
+            raise BadUserInput(f"no API token with id {id}", field="id") from None

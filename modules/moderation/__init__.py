@@ -1,0 +1,1 @@
+"""Content moderation: the check on prompts, user lyrics and generated lyrics."""

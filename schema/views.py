@@ -1,0 +1,17 @@
+"""The GraphQL HTTP endpoint: strawberry's Django view, under Django's middleware.
+
+Django's session, CSRF and auth middleware run first, then `CallerMiddleware`
+sets `request.caller`, which every resolver and limit reads from the context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from strawberry.django.views import AsyncGraphQLView
+
+
+class CodaGraphQLView(AsyncGraphQLView):
+    async def get_context(self, request: HttpRequest, response: HttpResponse) -> Any:
+        return {"request": request, "response": response, "caller": request.caller}  # type: ignore[attr-defined]
