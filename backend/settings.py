@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "modules.lyrics",
     "modules.voice",
     "modules.mastering",
+    "modules.accounts",
+    "modules.moderation",
+    "modules.webhooks",
     "subscriptions",
 ]
 
@@ -56,12 +59,17 @@ CODA_STAGES = [
     "modules.mastering",
 ]
 
+# Service modules beside the stages: they contribute to the schema as stages do (types.py), but
+# are not pipeline stages.
+CODA_SERVICE_MODULES = ["modules.accounts", "modules.webhooks"]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "modules.accounts.middleware.CallerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -183,4 +191,79 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
+
+# --- accounts: identity, API tokens, quotas (issue 6) ---
+CODA_TOKEN_DEFAULT_DAYS = int(os.environ.get("CODA_TOKEN_DEFAULT_DAYS", 90))
+CODA_TOKEN_MAX_DAYS = int(os.environ.get("CODA_TOKEN_MAX_DAYS", 365))
+CODA_MAX_TOKENS_PER_USER = int(os.environ.get("CODA_MAX_TOKENS_PER_USER", 20))
+# Behind a reverse proxy that sets X-Forwarded-For (and strips the client's own), trust its first hop.
+CODA_TRUST_X_FORWARDED_FOR = env_bool("CODA_TRUST_X_FORWARDED_FOR", False)
+# Anonymous callers: this many compositions per address per UTC day, each at most this long.
+CODA_ANON_DAILY_COMPOSITIONS = int(os.environ.get("CODA_ANON_DAILY_COMPOSITIONS", 3))
+CODA_ANON_MAX_DURATION_SECONDS = int(os.environ.get("CODA_ANON_MAX_DURATION_SECONDS", 30))
+# Signed-in callers: compositions being made at once, and compose requests (create, edit,
+# regenerate) per clock hour.
+CODA_MAX_CONCURRENT_COMPOSITIONS = int(os.environ.get("CODA_MAX_CONCURRENT_COMPOSITIONS", 2))
+CODA_COMPOSITIONS_PER_HOUR = int(os.environ.get("CODA_COMPOSITIONS_PER_HOUR", 30))
+# File URLs handed out by the API are signed and expire after this long.
+CODA_FILE_URL_SECONDS = int(os.environ.get("CODA_FILE_URL_SECONDS", 3600))
+
+# --- moderation: the content check on prompts and lyrics (issue 6) ---
+# The content check on prompts, user lyrics and generated lyrics: a dotted path to a class with
+# check(text, *, field) -> Verdict | None (modules.moderation.engine.Moderator). The default is the
+# word list and rules shipped in modules/moderation; a stronger classifier can take its place.
+CODA_MODERATOR = os.environ.get("CODA_MODERATOR", "modules.moderation.engine.RulesModerator")
+
+# --- webhooks: signed event deliveries to integrators (issue 6) ---
+# Loopback URLs (localhost, 127.0.0.1, ::1) may register: for development and tests only.
+CODA_WEBHOOK_ALLOW_LOOPBACK = env_bool("CODA_WEBHOOK_ALLOW_LOOPBACK", False)
+# One attempt waits this long for the receiver's answer.
+CODA_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("CODA_WEBHOOK_TIMEOUT_SECONDS", 5))
+# Attempts per delivery before it is FAILED (redeliverWebhook starts a new cycle); the wait after
+# the n-th failed attempt is BACKOFF * 2^(n-1): 10, 20, 40, 80, 160 s by default.
+CODA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("CODA_WEBHOOK_MAX_ATTEMPTS", 6))
+CODA_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("CODA_WEBHOOK_BACKOFF_SECONDS", 10))
+CODA_WEBHOOK_MAX_ENDPOINTS = int(os.environ.get("CODA_WEBHOOK_MAX_ENDPOINTS", 10))
+
+# --- limits: query cost, rate limits, persisted queries, error masking (issue 6) ---
+# Query cost (schema/security/cost.py: objects 1, scalars 0, lists x their page size or estimate,
+# mutations +10): an operation over the maximum is refused before it runs. Page sizes (first/last)
+# are at most CODA_MAX_PAGE_SIZE, which is also what a connection returns when neither is given.
+CODA_MAX_QUERY_COST = int(os.environ.get("CODA_MAX_QUERY_COST", 1000))
+CODA_MAX_PAGE_SIZE = int(os.environ.get("CODA_MAX_PAGE_SIZE", 100))
+# A document longer than this is refused unparsed (comments and whitespace cost no tokens, but memory).
+CODA_MAX_QUERY_CHARS = int(os.environ.get("CODA_MAX_QUERY_CHARS", 50_000))
+# Rate limits: a token bucket of query cost per client (API token, else user, else address), as
+# Shopify's: capacity points at most, restored at a rate per second. Signed-in callers, then anonymous.
+CODA_RATE_LIMIT = env_bool("CODA_RATE_LIMIT", True)
+CODA_RATE_LIMIT_CAPACITY = int(os.environ.get("CODA_RATE_LIMIT_CAPACITY", 1000))
+CODA_RATE_LIMIT_RESTORE_RATE = float(os.environ.get("CODA_RATE_LIMIT_RESTORE_RATE", 50))
+CODA_ANON_RATE_LIMIT_CAPACITY = int(os.environ.get("CODA_ANON_RATE_LIMIT_CAPACITY", 500))
+CODA_ANON_RATE_LIMIT_RESTORE_RATE = float(os.environ.get("CODA_ANON_RATE_LIMIT_RESTORE_RATE", 25))
+# Persisted queries: "apq" (Apollo's automatic persisted queries), "safelist" (only the operations in
+# CODA_SAFELIST_FILE, an Apollo persisted-query manifest) or "off".
+CODA_PERSISTED_QUERIES = os.environ.get("CODA_PERSISTED_QUERIES", "apq")
+CODA_SAFELIST_FILE = os.environ.get("CODA_SAFELIST_FILE", str(BASE_DIR / "persisted-queries.json"))
+CODA_PERSISTED_QUERIES_CACHE = "persisted-queries"
+CODA_PERSISTED_QUERIES_TTL = int(os.environ.get("CODA_PERSISTED_QUERIES_TTL", 7 * 24 * 3600))
+# Errors a client cannot act on leave as "Internal server error" (the original is logged).
+CODA_MASK_ERRORS = env_bool("CODA_MASK_ERRORS", True)
+CODA_INTROSPECTION = env_bool("CODA_INTROSPECTION", True)
+# The APQ store: shared by every process in Redis, or in this process. ("default" stays Django's own.)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    CODA_PERSISTED_QUERIES_CACHE: (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "coda",
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "persisted-queries",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    ),
 }

@@ -20,6 +20,7 @@ from django.db.models import F
 from modules.composition.models import Composition
 
 from .models import ProgressEvent
+from .signals import event_published
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ def publish_event(
 def _deliver(payload: dict[str, Any], owner_id: int | None) -> None:
     for listener in list(local_listeners):
         listener(payload)
+    # Robust: a failing receiver (webhooks) is logged and never stops the live stream below.
+    event_published.send_robust(sender=ProgressEvent, payload=payload, owner_id=owner_id)
     layer = get_channel_layer()
     if layer is None:
         return

@@ -71,7 +71,7 @@ def token_revoke(user: Any, token_id: int) -> ApiToken:
 
 def token_authenticate(raw: str) -> ApiToken:
     """The active token for `raw`, with its user; TokenInvalid otherwise."""
-    parts = raw.split("_")
+    parts = raw.split("_", 2)  # the secret itself may contain "_"
     if len(parts) != 3 or f"{parts[0]}_" != TOKEN_PREFIX or not parts[1] or not parts[2]:
         raise TokenInvalid("malformed API token: expected coda_<prefix>_<secret>")
     token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()

@@ -61,7 +61,7 @@ class Me:
     scopes: list[str] = strawberry.field(description="What this credential may do.")
     via_token: bool = strawberry.field(description="True when this request came with an API token.")
 
-    @strawberry.field(description="Your API tokens, newest first, revoked ones included.")
+    @strawberry_django.field(description="Your API tokens, newest first, revoked ones included.")
     def api_tokens(self, info: Info) -> list[ApiTokenType]:
         return list(ApiToken.objects.filter(user_id=caller(info).user_id))  # type: ignore[arg-type]
 
@@ -84,13 +84,13 @@ def _request(info: Info) -> Any:
 
 
 class QueryFields:
-    @strawberry.field(description="Who is calling; null for an anonymous caller.")
+    @strawberry_django.field(description="Who is calling; null for an anonymous caller.")
     def me(self, info: Info) -> Me | None:
         return _me(info) if caller(info).is_authenticated else None
 
 
 class MutationFields:
-    @strawberry.mutation(description="Create an account; then sign in with `login`.")
+    @strawberry_django.mutation(description="Create an account; then sign in with `login`.")
     def register(self, info: Info, username: str, password: str, email: str = "") -> Me:
         try:
             user = services.user_register(username=username, password=password, email=email)
@@ -98,7 +98,7 @@ class MutationFields:
             raise BadUserInput(error.message, field=error.field) from None
         return Me(username=user.get_username(), email=user.email, scopes=sorted(ALL_SCOPES), via_token=False)
 
-    @strawberry.mutation(
+    @strawberry_django.mutation(
         description="Start a session (cookie) for the web frontend; what this session made anonymously "
         "becomes yours. Later mutations from a browser send the csrftoken cookie back as X-CSRFToken."
     )
@@ -110,12 +110,12 @@ class MutationFields:
             raise Unauthenticated(error.message) from None
         return Me(username=user.get_username(), email=user.email, scopes=sorted(ALL_SCOPES), via_token=False)
 
-    @strawberry.mutation(description="End the session.")
+    @strawberry_django.mutation(description="End the session.")
     def logout(self, info: Info) -> bool:
         services.user_logout(_request(info))
         return True
 
-    @strawberry.mutation(
+    @strawberry_django.mutation(
         description="A personal API token for integrations; needs a signed-in session (a token cannot "
         "make tokens).",
         extensions=[IsSignedIn()],
@@ -138,7 +138,7 @@ class MutationFields:
             raise BadUserInput(error.message, field=error.field) from None
         return CreatedApiToken(token=raw, api_token=token)  # type: ignore[arg-type]
 
-    @strawberry.mutation(
+    @strawberry_django.mutation(
         description="Revoke one of your API tokens; it stops working at once.", extensions=[IsSignedIn()]
     )
     def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiTokenType:

@@ -57,11 +57,17 @@ class LiveStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     # The port of each Daphne process by name; `port` is the first one's.
     ports: dict[str, int] = field(default_factory=dict)
+    # An API token (see sign_in) that graphql() and subscribe() send unless given other credentials.
+    token: str = ""
 
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CODA_PIPELINE")}
         env.update(
+            # The stacks make many songs quickly from one user and one address.
+            CODA_MAX_CONCURRENT_COMPOSITIONS="1000",
+            CODA_COMPOSITIONS_PER_HOUR="100000",
+            CODA_WEBHOOK_ALLOW_LOOPBACK="true",
             CODA_MEDIA_ROOT=str(self.media_root),
             CODA_DATA_DIR=str(self.media_root.parent / "data"),
             DJANGO_SETTINGS_MODULE="backend.settings",
@@ -87,6 +93,18 @@ class LiveStack:
         if done.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
         return done.stdout
+
+    def sign_in(self, name: str = "live") -> str:
+        """A user with an API token (read and compose), used by graphql() and subscribe() from now on."""
+        out = self.manage("shell", "-c", TOKEN_FOR_NEW_USER.format(name=name))
+        self.token = next(line for line in out.splitlines() if line.startswith("TOKEN ")).split()[1]
+        return self.token
+
+    def credentials(self, headers: dict[str, str] | None) -> dict[str, str]:
+        given = {k.lower() for k in headers or {}}
+        if self.token and not given & {"authorization", "cookie"}:
+            return {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        return dict(headers or {})
 
     def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         assert self.logs is not None
@@ -174,7 +192,9 @@ class LiveStack:
     ) -> dict[str, Any]:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
         url = f"http://127.0.0.1:{self.ports[daphne]}/graphql" if daphne else self.http_url
-        request = urllib.request.Request(url, body, {"Content-Type": "application/json", **(headers or {})})
+        request = urllib.request.Request(
+            url, body, {"Content-Type": "application/json", **self.credentials(headers)}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
@@ -191,7 +211,19 @@ class LiveStack:
         daphne: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        return asyncio.run(subscribe(self.ws_url(daphne), query, variables, timeout, headers=headers))
+        token = "" if headers and {k.lower() for k in headers} & {"cookie"} else self.token
+        return asyncio.run(
+            subscribe(self.ws_url(daphne), query, variables, timeout, headers=headers, token=token)
+        )
+
+
+TOKEN_FOR_NEW_USER = """
+from django.contrib.auth import get_user_model
+from modules.accounts.tokens import token_create
+user, _ = get_user_model().objects.get_or_create(username="{name}")
+_, raw = token_create(user, name="live tests", scopes=["read", "compose"])
+print("TOKEN", raw)
+"""
 
 
 def child_pids(pid: int) -> list[int]:
@@ -263,13 +295,17 @@ async def subscribe(
     variables: dict[str, Any],
     timeout: float,
     headers: dict[str, str] | None = None,
+    token: str = "",
 ) -> list[dict[str, Any]]:
-    """A graphql-transport-ws client: every `next` payload until `complete`."""
+    """A graphql-transport-ws client: every `next` payload until `complete`.
+
+    `token` (an API token) goes in connection_init."""
     received: list[dict[str, Any]] = []
     async with websockets.connect(
         url, subprotocols=["graphql-transport-ws"], additional_headers=headers
     ) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        init = {"authorization": f"Bearer {token}"} if token else {}
+        await ws.send(json.dumps({"type": "connection_init", "payload": init}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert ack["type"] == "connection_ack", ack
         await ws.send(

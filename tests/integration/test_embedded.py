@@ -20,6 +20,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     live = LiveStack(None, None, root / "media")
     live.logs = tmp_path_factory.mktemp("embedded-logs")
     live.manage("migrate", "--noinput")
+    live.sign_in()
     live.start_daphne()
     try:
         yield live

@@ -72,6 +72,7 @@ class Subscriber:
     query: str
     root_field: str = "compositionProgress"
     headers: dict[str, str] | None = None
+    token: str = ""  # an API token, sent in connection_init
     events: list[dict[str, Any]] = field(default_factory=list)
     arrived: list[float] = field(default_factory=list)  # time.time() at each event's arrival
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -99,7 +100,8 @@ class Subscriber:
             url, subprotocols=["graphql-transport-ws"], additional_headers=self.headers, open_timeout=10
         ) as ws:
             self.connections += 1
-            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            init = {"authorization": f"Bearer {self.token}"} if self.token else {}
+            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
             ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert ack["type"] == "connection_ack", ack
             await ws.send(
@@ -143,9 +145,10 @@ def follow(
     after_seq: int = 0,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     timeout: float = 120.0,
+    token: str = "",
 ) -> Subscriber:
     """compositionProgress(id, afterSeq) on one connection, until it completes."""
-    subscriber = Subscriber(PROGRESS)
+    subscriber = Subscriber(PROGRESS, token=token)
 
     async def go() -> None:
         async with asyncio.timeout(timeout):
@@ -233,6 +236,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         live = LiveStack(database_url, redis_url, tmp_path_factory.mktemp("media"), extra_env=dict(STACK_ENV))
         live.logs = tmp_path_factory.mktemp("logs")
         live.manage("migrate", "--noinput")
+        live.sign_in()
         live.start_worker()
         live.start_daphne("daphne")
         live.start_daphne("daphne-b")
@@ -255,6 +259,7 @@ def private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveStac
             )
             live.logs = tmp_path_factory.mktemp("logs")
             live.manage("migrate", "--noinput")
+            live.sign_in()
             live.start_daphne()
             try:
                 yield live, server
@@ -289,7 +294,7 @@ def settle(live: LiveStack) -> None:
 def test_events_made_through_one_daphne_stream_live_through_another(stack: LiveStack) -> None:
     gid = create(stack, seed=101, duration=20, daphne="daphne")
     connected = time.time()
-    subscriber = follow(stack.ws_url("daphne-b"), gid)
+    subscriber = follow(stack.ws_url("daphne-b"), gid, token=stack.token)
 
     assert_whole_story(subscriber, "SUCCEEDED", gid, stack.log("worker"))
     finished = [e["stage"] for e in subscriber.events if e["status"] == "SUCCEEDED" and e["stage"]]
@@ -316,12 +321,12 @@ def _timestamp(iso: str) -> float:
 
 def test_subscribing_after_the_end_replays_everything_then_completes(stack: LiveStack) -> None:
     gid = create(stack, seed=202, duration=15)
-    live = follow(stack.ws_url("daphne"), gid)
+    live = follow(stack.ws_url("daphne"), gid, token=stack.token)
     assert_whole_story(live, "SUCCEEDED", gid, stack.log("worker"))
 
     for daphne in ("daphne", "daphne-b"):
         started = time.monotonic()
-        replay = follow(stack.ws_url(daphne), gid, timeout=30)
+        replay = follow(stack.ws_url(daphne), gid, token=stack.token, timeout=30)
         took = time.monotonic() - started
         assert_whole_story(replay, "SUCCEEDED", gid)
         assert replay.events == live.events, f"the replay through {daphne} differs from what was streamed"
@@ -330,7 +335,7 @@ def test_subscribing_after_the_end_replays_everything_then_completes(stack: Live
 
     # Reconnecting after seq k of a finished composition gives exactly the rest.
     k = len(live.events) - 3
-    rest = follow(stack.ws_url("daphne-b"), gid, after_seq=k, timeout=30)
+    rest = follow(stack.ws_url("daphne-b"), gid, token=stack.token, after_seq=k, timeout=30)
     assert rest.events == live.events[k:] and rest.completed
 
 
@@ -338,11 +343,11 @@ def test_subscribing_after_the_final_seq_completes_at_once(stack: LiveStack) -> 
     # A client that saw the final event but lost the connection before `complete` reconnects
     # with afterSeq = the final seq: nothing is left to send, so the stream must end, not wait.
     gid = create(stack, seed=222, duration=15)
-    live = follow(stack.ws_url(), gid)
+    live = follow(stack.ws_url(), gid, token=stack.token)
     assert_whole_story(live, "SUCCEEDED", gid, stack.log("worker"))
     started = time.monotonic()
     try:
-        rest = follow(stack.ws_url("daphne-b"), gid, after_seq=live.last_seq, timeout=20)
+        rest = follow(stack.ws_url("daphne-b"), gid, token=stack.token, after_seq=live.last_seq, timeout=20)
     except TimeoutError:
         raise AssertionError(f"afterSeq={live.last_seq} (the final event) never completed in 20 s") from None
     took = time.monotonic() - started
@@ -411,7 +416,7 @@ def test_a_worker_process_killed_mid_stage_is_redelivered_without_duplicates(sta
     killer = threading.Thread(target=kill_in_mastering, daemon=True)
     killer.start()
     try:
-        subscriber = follow(stack.ws_url("daphne"), gid, timeout=180)
+        subscriber = follow(stack.ws_url("daphne"), gid, token=stack.token, timeout=180)
     finally:
         done.set()
         killer.join(10)
@@ -470,7 +475,7 @@ def test_cancel_while_a_stage_runs_ends_the_stream_with_cancelled_and_nothing_af
             answer = stack.graphql(CANCEL, {"id": gid}, daphne="daphne-b")
             cancelled.append(answer)
 
-    subscriber = follow(stack.ws_url("daphne"), gid, on_event=cancel_in_voice)
+    subscriber = follow(stack.ws_url("daphne"), gid, token=stack.token, on_event=cancel_in_voice)
     assert cancelled, "never caught the voice stage running"
     assert cancelled[0] == {"data": {"cancelComposition": {"status": "CANCELLED"}}}, cancelled
     assert_whole_story(subscriber, "CANCELLED", gid, stack.log("worker"))
@@ -492,7 +497,7 @@ def test_cancel_while_a_stage_runs_ends_the_stream_with_cancelled_and_nothing_af
     assert not [e for e in subscriber.events if e["stage"] == "mastering"]
 
     # Nothing was logged after the final event: a fresh subscription replays the same story.
-    replay = follow(stack.ws_url("daphne-b"), gid, timeout=30)
+    replay = follow(stack.ws_url("daphne-b"), gid, token=stack.token, timeout=30)
     assert replay.events == subscriber.events
     assert replay.events[-1]["status"] == "CANCELLED" and replay.events[-1]["terminal"]
     assert song["lastSeq"] == replay.last_seq
@@ -550,14 +555,15 @@ def test_my_composition_events_streams_the_owners_compositions_only(stack: LiveS
     assert sql(stack, "SELECT owner_id FROM composition_composition WHERE id=%s", pk_of(ids["mine"])) == [
         (int(user_id),)
     ]
-    assert sql(stack, "SELECT owner_id FROM composition_composition WHERE id=%s", pk_of(ids["other"])) == [
-        (None,)
-    ]
+    other_owner = sql(stack, "SELECT owner_id FROM composition_composition WHERE id=%s", pk_of(ids["other"]))
+    assert other_owner != [(int(user_id),)]  # made with the stack's token, by another user
     assert {e["compositionId"] for e in mine.events} == {ids["mine"]}, "another composition's events"
     assert seqs(mine.events) == list(range(1, len(mine.events) + 1)), seqs(mine.events)
     assert mine.events[-1]["status"] == "SUCCEEDED" and mine.events[-1]["terminal"]
     # The same events the composition's own stream has.
-    assert follow(stack.ws_url(), ids["mine"], timeout=30).events == mine.events
+    own = Subscriber(PROGRESS, headers=cookie)  # the owner's session: the stack's token may not read it
+    asyncio.run(asyncio.wait_for(own.run(stack.ws_url(), {"id": ids["mine"], "afterSeq": 0}), 30))
+    assert own.events == mine.events
 
 
 # --- 7. an idle subscription on Redis -------------------------------------------------------
@@ -567,7 +573,7 @@ def test_an_idle_subscription_survives_20_seconds_on_redis(private: tuple[LiveSt
     live, _ = private
     assert "worker" not in live.processes, "this test needs the worker not yet started"
     gid = create(live, seed=707, duration=15)
-    subscriber = Subscriber(PROGRESS)
+    subscriber = Subscriber(PROGRESS, token=live.token)
     idle = 20.0
 
     async def go() -> None:
@@ -638,7 +644,7 @@ def test_a_subscriber_reconnects_across_a_redis_restart_and_misses_nothing(
     if "worker" not in live.processes:
         live.start_worker()
     gid = create(live, seed=404, duration=45)
-    subscriber = Subscriber(PROGRESS)
+    subscriber = Subscriber(PROGRESS, token=live.token)
     restarted: list[int] = []
     trouble: list[str] = []
     swept: list[str] = []
@@ -687,7 +693,7 @@ def test_a_task_message_lost_with_redis_is_resumed_by_the_stuck_sweep(
     out = live.manage("sweep", env={"CODA_STUCK_AFTER_SECONDS": "3"})
     swept = json.loads(out.strip().splitlines()[-1])
     assert pk_of(gid) in swept["resumed"] and swept["failed"] == [], out
-    subscriber = Subscriber(PROGRESS)
+    subscriber = Subscriber(PROGRESS, token=live.token)
     trouble: list[str] = []
     asyncio.run(asyncio.wait_for(follow_reconnecting(subscriber, live.ws_url(), gid, trouble), 120))
     print(f"\nafter the sweep: connections {subscriber.connections}; trouble {trouble}")
@@ -706,10 +712,10 @@ def test_a_new_subscription_works_at_once_after_redis_restarted(
     if "worker" not in live.processes:
         live.start_worker()
     gid = create(live, seed=909, duration=15)
-    before = follow(live.ws_url(), gid)  # Daphne now holds pooled connections to Redis
+    before = follow(live.ws_url(), gid, token=live.token)  # Daphne now holds pooled connections to Redis
     assert_whole_story(before, "SUCCEEDED", gid, live.log("worker"))
     server.restart()
     # Redis answers again: a client subscribing now must not see Redis's restart at all.
-    after = follow(live.ws_url(), gid, timeout=30)
+    after = follow(live.ws_url(), gid, token=live.token, timeout=30)
     assert not after.errors, f"a subscription after the restart failed: {after.errors}"
     assert after.events == before.events and after.completed

@@ -3,15 +3,19 @@ worker runs the stages on Redis, PostgreSQL stores everything."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+import websockets
 
 from tests.conftest import require_service
-from tests.integration.live import LiveStack, scratch_database
+from tests.integration.live import LiveStack, scratch_database, subscribe
 from tests.queries import COMPOSITION, CREATE
 
 pytestmark = pytest.mark.timeout(600)
@@ -35,6 +39,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         live = LiveStack(database_url, redis_url, tmp_path_factory.mktemp("media"))
         live.logs = tmp_path_factory.mktemp("logs")
         live.manage("migrate", "--noinput")
+        live.sign_in()
         live.start_worker()
         live.start_daphne()
         try:
@@ -88,3 +93,30 @@ def test_composition_is_made_by_the_worker_and_streamed_over_the_websocket(stack
     status, body = stack.download(song["layers"][0]["midi"]["url"])
     assert status == 200 and body.startswith(b"MThd")
     assert Path(stack.media_root).exists()
+
+
+def test_websocket_authentication(stack: LiveStack) -> None:
+    """A bad token is refused at connection_init (4403); a caller sees only what it may read."""
+    gid = stack.graphql(
+        'mutation { createComposition(input: {prompt: "calm piano", durationSeconds: 15, seed: 3}) { id } }'
+    )["data"]["createComposition"]["id"]
+
+    async def init(payload: dict[str, Any]) -> tuple[Any, Any]:
+        async with websockets.connect(stack.ws_url(), subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+            try:
+                return json.loads(await asyncio.wait_for(ws.recv(), 10)), None
+            except websockets.ConnectionClosed as closed:
+                return None, closed.rcvd
+
+    answer, closed = asyncio.run(init({"authorization": "Bearer coda_00000000_wrong"}))
+    assert answer is None and closed.code == 4403
+    answer, _ = asyncio.run(init({"authorization": f"Bearer {stack.token}"}))
+    assert answer == {"type": "connection_ack"}
+
+    # Anonymous: someone else's composition does not exist.
+    with pytest.raises(AssertionError, match="NOT_FOUND"):
+        asyncio.run(subscribe(stack.ws_url(), PROGRESS, {"id": gid, "afterSeq": 0}, 30))
+    # The owner's token streams it to the end.
+    events = [e["compositionProgress"] for e in stack.subscribe(PROGRESS, {"id": gid, "afterSeq": 0})]
+    assert events[-1]["status"] == "SUCCEEDED"

@@ -1,0 +1,1 @@
+"""Webhooks: signed deliveries of composition events to integrators' URLs."""

@@ -1,0 +1,262 @@
+"""Webhooks in GraphQL: the caller's endpoints and delivery log, and the mutations that manage them.
+
+Everything is scoped to the signed-in caller: another user's endpoint or delivery is NOT_FOUND,
+never FORBIDDEN, so ids reveal nothing. The secret is shown only by create and rotate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+import strawberry_django
+from django.db.models import Prefetch, QuerySet
+from strawberry import relay
+from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
+
+from modules.accounts.caller import COMPOSE, READ
+from modules.composition.stages import InputError
+from schema.context import caller
+from schema.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from schema.resolvers import loaded_only
+
+from . import models, selectors, services
+
+RECENT_DELIVERIES = 20
+
+
+@strawberry.enum(name="WebhookEventType", description="Events an endpoint can receive.")
+class WebhookEventType(Enum):
+    COMPOSITION_SUCCEEDED = "COMPOSITION_SUCCEEDED"
+    COMPOSITION_FAILED = "COMPOSITION_FAILED"
+    COMPOSITION_CANCELLED = "COMPOSITION_CANCELLED"
+    STAGE_SUCCEEDED = "STAGE_SUCCEEDED"
+    STAGE_FAILED = "STAGE_FAILED"
+
+
+@strawberry.enum(name="WebhookDeliveryStatus", description="Where a delivery is.")
+class WebhookDeliveryStatus(Enum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+def _signed_in(info: Info, scope: str) -> Any:
+    """The caller's user, when signed in with `scope`; typed errors otherwise."""
+    who = caller(info)
+    if not who.is_authenticated:
+        raise Unauthenticated("sign in (session or API token) to manage webhooks")
+    if not who.can(scope):
+        raise Forbidden(f"this API token lacks the {scope!r} scope")
+    return who.user
+
+
+def _pk(global_id: strawberry.ID, type_name: str, field: str) -> int:
+    try:
+        gid = relay.GlobalID.from_id(str(global_id))
+        if gid.type_name != type_name:
+            raise ValueError(gid.type_name)
+        return int(gid.node_id)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise BadUserInput(f"{global_id!r} is not a {type_name} id", field=field) from None
+
+
+def _not_found(kind: str, global_id: strawberry.ID) -> NotFound:
+    return NotFound(f"no {kind} with id {global_id}", id=str(global_id))
+
+
+@strawberry_django.type(models.WebhookAttempt, name="WebhookAttempt", description="One try at a delivery.")
+class WebhookAttemptType:
+    number: int
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None = strawberry_django.field(description="None when no answer came (see error).")
+    error: str = strawberry_django.field(description="Why it failed; empty when it succeeded.")
+    response_body: str = strawberry_django.field(description="The first 500 characters of the answer.")
+
+
+@strawberry_django.type(
+    models.WebhookDelivery, name="WebhookDelivery", description="One event owed to one endpoint."
+)
+class WebhookDeliveryType(relay.Node):
+    seq: int = strawberry_django.field(description="The event's sequence number in its composition.")
+    attempts: int = strawberry_django.field(description="Attempts made so far.")
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+    attempt_log: list[WebhookAttemptType] = strawberry_django.field(
+        description="Every attempt, oldest first."
+    )
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        """Whatever hands out deliveries (node, connections) hands out the caller's own only."""
+        user = caller(info).user
+        return queryset.filter(endpoint__owner=user) if user is not None else queryset.none()
+
+    @strawberry_django.field(only=["event_type"])
+    @loaded_only
+    def event_type(self, root: models.WebhookDelivery) -> WebhookEventType:
+        return WebhookEventType(root.event_type)
+
+    @strawberry_django.field(only=["status"])
+    @loaded_only
+    def status(self, root: models.WebhookDelivery) -> WebhookDeliveryStatus:
+        return WebhookDeliveryStatus(root.status)
+
+    @strawberry_django.field(only=["composition_id"], description="The Composition's global id.")
+    @loaded_only
+    def composition_id(self, root: models.WebhookDelivery) -> strawberry.ID:
+        return strawberry.ID(relay.to_base64("Composition", root.composition_id))
+
+    @strawberry_django.field(
+        only=["payload", "event_type", "seq", "composition_id"],
+        description="The JSON body sent (each attempt signs it afresh with its own timestamp).",
+    )
+    @loaded_only
+    def body(self, root: models.WebhookDelivery) -> str:
+        return services.delivery_body(root).decode()
+
+
+@strawberry_django.type(
+    models.WebhookEndpoint,
+    name="WebhookEndpoint",
+    description="A URL that receives signed events of your compositions. Its secret is shown only "
+    "by createWebhookEndpoint and rotateWebhookSecret.",
+)
+class WebhookEndpointType(relay.Node):
+    url: str
+    description: str
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        user = caller(info).user
+        return queryset.filter(owner=user) if user is not None else queryset.none()
+
+    @strawberry_django.field(only=["events"])
+    @loaded_only
+    def events(self, root: models.WebhookEndpoint) -> list[WebhookEventType]:
+        return [WebhookEventType(e) for e in root.events]
+
+    @strawberry_django.field(
+        prefetch_related=[
+            Prefetch(
+                "deliveries",
+                # A sliced prefetch: Django limits it per endpoint (a window function), one query.
+                queryset=models.WebhookDelivery.objects.order_by("-created_at", "-id").prefetch_related(
+                    "attempt_log"
+                )[:RECENT_DELIVERIES],
+                to_attr="recent_deliveries_list",
+            )
+        ],
+        description=f"The latest {RECENT_DELIVERIES} deliveries, newest first, with their attempts; "
+        "page through all of them with webhookDeliveries.",
+    )
+    def recent_deliveries(self, root: models.WebhookEndpoint) -> list[WebhookDeliveryType]:
+        prefetched = getattr(root, "recent_deliveries_list", None)
+        if prefetched is None:  # an endpoint loaded without the prefetch, e.g. a mutation's result
+            return list(root.deliveries.order_by("-created_at", "-id")[:RECENT_DELIVERIES])  # type: ignore[return-value]
+        return prefetched
+
+
+@strawberry.type(
+    name="WebhookEndpointWithSecret",
+    description="An endpoint with its signing secret: shown now and never again; keep it safe.",
+)
+class WebhookEndpointWithSecret:
+    endpoint: WebhookEndpointType
+    secret: str = strawberry.field(
+        description="Verify each delivery's Coda-Signature header with it: "
+        "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>."
+    )
+
+
+@strawberry.input(name="CreateWebhookEndpointInput", description="Where to send which events.")
+class CreateWebhookEndpointInput:
+    url: str = strawberry.field(description="A public http(s) URL; it receives POSTs of JSON.")
+    events: list[WebhookEventType]
+    description: str = ""
+
+
+class QueryFields:
+    @strawberry_django.field(
+        description="Your webhook endpoints, oldest first, with their recent deliveries."
+    )
+    def webhook_endpoints(self, info: Info) -> list[WebhookEndpointType]:
+        return selectors.endpoints_of(_signed_in(info, READ))  # type: ignore[return-value]
+
+    @strawberry_django.connection(
+        DjangoListConnection[WebhookDeliveryType],
+        description="The deliveries to one of your endpoints, newest first, optionally of one status.",
+    )
+    def webhook_deliveries(
+        self, info: Info, endpoint_id: strawberry.ID, status: WebhookDeliveryStatus | None = None
+    ) -> list[WebhookDeliveryType]:
+        owner = _signed_in(info, READ)
+        try:
+            return selectors.deliveries_of(  # type: ignore[return-value]
+                owner, _pk(endpoint_id, "WebhookEndpoint", "endpointId"), status.value if status else None
+            )
+        except models.WebhookEndpoint.DoesNotExist:
+            raise _not_found("webhook endpoint", endpoint_id) from None
+
+
+def _bad_input(error: InputError) -> BadUserInput:
+    return BadUserInput(error.message, field=error.field)
+
+
+class MutationFields:
+    @strawberry_django.mutation(
+        description="Register a URL for events of your compositions; returns its secret, shown only now."
+    )
+    def create_webhook_endpoint(
+        self, info: Info, input: CreateWebhookEndpointInput
+    ) -> WebhookEndpointWithSecret:
+        owner = _signed_in(info, COMPOSE)
+        try:
+            endpoint = services.endpoint_create(
+                owner, input.url, [e.value for e in input.events], input.description
+            )
+        except InputError as error:
+            raise _bad_input(error) from None
+        return WebhookEndpointWithSecret(endpoint=endpoint, secret=endpoint.secret)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(
+        description="Delete one of your endpoints and its delivery log; returns its id."
+    )
+    def delete_webhook_endpoint(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        owner = _signed_in(info, COMPOSE)
+        try:
+            services.endpoint_delete(owner, _pk(id, "WebhookEndpoint", "id"))
+        except models.WebhookEndpoint.DoesNotExist:
+            raise _not_found("webhook endpoint", id) from None
+        return id
+
+    @strawberry_django.mutation(
+        description="Replace an endpoint's secret at once (pending retries are signed with the new one); "
+        "returns the new secret, shown only now."
+    )
+    def rotate_webhook_secret(self, info: Info, id: strawberry.ID) -> WebhookEndpointWithSecret:
+        owner = _signed_in(info, COMPOSE)
+        try:
+            endpoint = services.endpoint_rotate_secret(owner, _pk(id, "WebhookEndpoint", "id"))
+        except models.WebhookEndpoint.DoesNotExist:
+            raise _not_found("webhook endpoint", id) from None
+        return WebhookEndpointWithSecret(endpoint=endpoint, secret=endpoint.secret)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Try a FAILED delivery again: a new cycle of attempts.")
+    def redeliver_webhook(self, info: Info, delivery_id: strawberry.ID) -> WebhookDeliveryType:
+        owner = _signed_in(info, COMPOSE)
+        try:
+            return services.delivery_redeliver(  # type: ignore[return-value]
+                owner, _pk(delivery_id, "WebhookDelivery", "deliveryId")
+            )
+        except models.WebhookDelivery.DoesNotExist:
+            raise _not_found("webhook delivery", delivery_id) from None
+        except InputError as error:
+            raise _bad_input(error) from None
