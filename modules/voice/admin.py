@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import VocalLine
+from .models import VocalLine, VoiceUse
 
 
 class VocalLineInline(admin.StackedInline):
@@ -18,3 +18,10 @@ class VocalLineAdmin(admin.ModelAdmin):
     list_filter = ("voice",)
     search_fields = ("voice", "composition__prompt")
     exclude = ("notes",)
+
+
+@admin.register(VoiceUse)
+class VoiceUseAdmin(admin.ModelAdmin):
+    list_display = ("voice", "role", "composition_id_used", "user", "reused", "created_at")
+    list_filter = ("voice", "role", "reused")
+    search_fields = ("voice", "user__username")

@@ -13,7 +13,7 @@ from modules.mastering.encode import encode_audio
 
 from .engine import VOICES, sing
 from .harmony import HARMONY_SINGER, harmony_line, harmony_lines
-from .models import VocalLine
+from .models import VocalLine, VoiceUse
 from .singing import sing_audio
 
 VOCAL_CHANNEL = 15
@@ -53,8 +53,14 @@ class VoiceStage(Stage):
     def fingerprint(self) -> dict[str, Any]:
         return {"sample_rate": settings.CODA_SAMPLE_RATE}
 
+    def restore(self, composition: Composition, data: dict[str, Any], artifacts: dict[str, Any]) -> None:
+        super().restore(composition, data, artifacts)
+        for row in data.get("VocalLine", []):
+            voice_use_log(composition, row["voice"], reused=True)
+
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
         result = sing(context, stage_seed(context, self.name))
+        voice_use_log(composition, result.voice)
         tempo = float(context.tempo or 120.0)
         progress(0.1, "melody written; singing")
         harmony = harmony_line(context, result.notes, low=max(0, result.low - 5))
@@ -64,6 +70,7 @@ class VoiceStage(Stage):
         chorus_lines = harmony_lines(context)
         if harmony and len(harmony) == sum(len(line.syllables) for line in chorus_lines):
             singer = HARMONY_SINGER[result.voice]
+            voice_use_log(composition, singer, role="harmony")
             self.sing(composition, SUNG_HARMONY, chorus_lines, harmony, singer, context, progress, 0.75, 0.2)
         else:  # a harmony note had no room in range: it stays a MIDI line rendered by the synth
             artifacts_delete(composition, SUNG_HARMONY)
@@ -136,3 +143,16 @@ def vocal_track(notes: list[list[float]], syllables: list[str], program: int) ->
 
 
 STAGE = VoiceStage()
+
+
+def voice_use_log(
+    composition: Composition, voice: str, *, role: str = "melody", reused: bool = False
+) -> None:
+    """Record who had `voice` sing, in which composition (voice profiles are listed to their owner)."""
+    VoiceUse.objects.create(
+        voice=voice,
+        role=role,
+        composition_id_used=composition.pk,
+        user_id=composition.owner_id,
+        reused=reused,
+    )

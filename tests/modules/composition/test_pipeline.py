@@ -15,6 +15,7 @@ from modules.composition.models import Composition
 from modules.composition.pipeline import run_inline
 from modules.composition.services import composition_create
 from modules.genre.catalog import GENRES
+from modules.voice.models import VoiceUse
 from subscriptions.models import ProgressEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
@@ -47,6 +48,9 @@ def test_a_prompt_becomes_a_real_song() -> None:
 
     syllables = [s for line in song.lyrics.lines.all() for s in line.syllables]
     assert len(song.voice.notes) == len(syllables) > 0
+    # Every voice that sang is logged with who asked (here the system: no owner) and where.
+    uses = list(VoiceUse.objects.filter(composition_id_used=song.pk).values_list("voice", "role", "user_id"))
+    assert (song.voice.voice, "melody", None) in uses and len(uses) == len(set(uses))
     assert {int(n[0]) % 12 for n in song.voice.notes} <= in_key
     assert all(song.voice.low <= n[0] <= song.voice.high for n in song.voice.notes)
     assert [n[1] for n in song.voice.notes] == [s["start"] for s in syllables]
