@@ -477,7 +477,7 @@ def test_cancel_while_a_stage_runs_ends_the_stream_with_cancelled_and_nothing_af
 
     subscriber = follow(stack.ws_url("daphne"), gid, token=stack.token, on_event=cancel_in_voice)
     assert cancelled, "never caught the voice stage running"
-    assert cancelled[0] == {"data": {"cancelComposition": {"status": "CANCELLED"}}}, cancelled
+    assert cancelled[0]["data"] == {"cancelComposition": {"status": "CANCELLED"}}, cancelled
     assert_whole_story(subscriber, "CANCELLED", gid, stack.log("worker"))
 
     # Let the worker notice and the rest of the chain drain, then look at what was kept.
@@ -525,6 +525,9 @@ def test_my_composition_events_streams_the_owners_compositions_only(stack: LiveS
     out = stack.manage("shell", "-c", SESSION_FOR_NEW_USER.format(name="ada"))
     _, user_id, key = next(line for line in out.splitlines() if line.startswith("SESSION ")).split()
     cookie = {"Cookie": f"sessionid={key}"}
+    # A session's mutations pass Django's CSRF check: the csrftoken cookie echoed in a header.
+    csrf = "c" * 32
+    session_post = {"Cookie": f"sessionid={key}; csrftoken={csrf}", "X-CSRFToken": csrf}
 
     anonymous = Subscriber(MINE, root_field="myCompositionEvents")
     asyncio.run(asyncio.wait_for(anonymous.run(stack.ws_url(), {}), 30))
@@ -547,7 +550,7 @@ def test_my_composition_events_streams_the_owners_compositions_only(stack: LiveS
         await asyncio.sleep(1.5)  # the subscription has joined the user's group
         assert not task.done(), mine.errors
         ids["other"] = await asyncio.to_thread(create, stack, 611, 15)
-        ids["mine"] = await asyncio.to_thread(create, stack, 612, 15, headers=cookie)
+        ids["mine"] = await asyncio.to_thread(create, stack, 612, 15, headers=session_post)
         await asyncio.wait_for(task, 120)
 
     asyncio.run(go())
