@@ -60,10 +60,8 @@ def _check_bounds(inputs: dict[str, Any]) -> None:
     if len(genres) > MAX_GENRES:
         raise InputError("genres", f"at most {MAX_GENRES} genres in a blend, not {len(genres)}")
     for genre in genres:
-        if not 0 < genre["weight"] <= 100:
-            raise InputError(
-                "genres", f"genre weights must be above 0 and at most 100, not {genre['weight']}"
-            )
+        if genre["weight"] > 100:  # (the genre stage says why a weight must be above 0)
+            raise InputError("genres", f"genre weights are at most 100, not {genre['weight']}")
     for name in ("mood", "key", "scale", "voice"):
         value = inputs.get(name)
         if isinstance(value, str) and len(value) > MAX_NAME_CHARS:

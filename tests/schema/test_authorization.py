@@ -252,3 +252,29 @@ def test_subscribing_to_someone_elses_progress_is_not_found(world: dict[str, Any
 def test_my_events_needs_an_account(world: dict[str, Any]) -> None:
     result = subscribe_error("subscription { myCompositionEvents { seq } }", {}, world["anon_a"])
     assert result.errors[0].extensions["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(
+    ("variables", "field", "message"),
+    [
+        ({"lyrics": "la " * 1999 + "la"}, "lyrics", "lyrics are 5999 characters long; the limit is 5000"),
+        ({"genres": [{"name": "rock"}] * 6}, "genres", "at most 5 genres in a blend, not 6"),
+        (
+            {"genres": [{"name": "rock", "weight": 1000}]},
+            "genres",
+            "genre weights are at most 100, not 1000.0",
+        ),
+        ({"mood": "x" * 41}, "mood", "mood is at most 40 characters"),
+        ({"prompt": "p" * 2001}, "prompt", "prompt is 2001 characters long; the limit is 2000"),
+    ],
+)
+def test_input_bounds_are_clear_errors_and_store_nothing(
+    variables: dict[str, Any], field: str, message: str
+) -> None:
+    query = """mutation($prompt: String!, $lyrics: String, $genres: [GenreWeightInput!], $mood: String) {
+      createComposition(input: {prompt: $prompt, lyrics: $lyrics, genres: $genres, mood: $mood}) { id }
+    }"""
+    result = execute(query, {"prompt": "calm piano", **variables})
+    assert code(result) == "BAD_USER_INPUT", result.errors
+    assert result.errors[0].extensions["field"] == field and result.errors[0].message == message
+    assert Composition.objects.count() == 0
