@@ -234,6 +234,10 @@ CODA_MAX_QUERY_COST = int(os.environ.get("CODA_MAX_QUERY_COST", 1000))
 CODA_MAX_PAGE_SIZE = int(os.environ.get("CODA_MAX_PAGE_SIZE", 100))
 # A document longer than this is refused unparsed (comments and whitespace cost no tokens, but memory).
 CODA_MAX_QUERY_CHARS = int(os.environ.get("CODA_MAX_QUERY_CHARS", 50_000))
+# Variables: at most this many entries in any one list or object, and values in all (checked before
+# graphql-core coerces them, which costs ~40 us per input object).
+CODA_MAX_INPUT_ENTRIES = int(os.environ.get("CODA_MAX_INPUT_ENTRIES", 100))
+CODA_MAX_INPUT_VALUES = int(os.environ.get("CODA_MAX_INPUT_VALUES", 2000))
 # Rate limits: a token bucket of query cost per client (API token, else user, else address), as
 # Shopify's: capacity points at most, restored at a rate per second. Signed-in callers, then anonymous.
 CODA_RATE_LIMIT = env_bool("CODA_RATE_LIMIT", True)

@@ -65,7 +65,9 @@ def composition_pk(global_id: strawberry.ID | str) -> int:
 
 
 class CoreQuery:
-    node: relay.Node | None = relay.node(description="Any object by its global id; null when there is none you may read.")
+    node: relay.Node | None = relay.node(
+        description="Any object by its global id; null when there is none you may read."
+    )
 
     @strawberry_django.field(
         description="One composition by its global id: yours, shared with you, or public.",

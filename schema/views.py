@@ -11,7 +11,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from strawberry.django.views import AsyncGraphQLView
 
+from .security.http import RequestGuard
 
-class CodaGraphQLView(AsyncGraphQLView):
+
+class CodaGraphQLView(RequestGuard, AsyncGraphQLView):
     async def get_context(self, request: HttpRequest, response: HttpResponse) -> Any:
         return {"request": request, "response": response, "caller": request.caller}  # type: ignore[attr-defined]

@@ -68,6 +68,7 @@ class LiveStack:
             CODA_MAX_CONCURRENT_COMPOSITIONS="1000",
             CODA_COMPOSITIONS_PER_HOUR="100000",
             CODA_WEBHOOK_ALLOW_LOOPBACK="true",
+            CODA_RATE_LIMIT="false",  # the tests poll state faster than a client's budget allows
             CODA_MEDIA_ROOT=str(self.media_root),
             CODA_DATA_DIR=str(self.media_root.parent / "data"),
             DJANGO_SETTINGS_MODULE="backend.settings",
