@@ -26,14 +26,21 @@ def service_answers(url: str, default_port: int) -> bool:
         return False
 
 
-def require_service(url: str | None, name: str, default_port: int) -> str:
-    """The service's URL, or a failure in CI / a skip with the reason elsewhere."""
-    if url and service_answers(url, default_port):
-        return url
-    reason = f"{name} is not reachable at {url or '(no URL set; run the suite with `make test`)'}"
+def require(available: bool, reason: str) -> None:
+    """What a test needs from the machine: with CI=true its absence fails the test; elsewhere it
+    skips it with the reason."""
+    if available:
+        return
     if IN_CI:
         pytest.fail(reason)
     pytest.skip(reason=reason)
+
+
+def require_service(url: str | None, name: str, default_port: int) -> str:
+    """The service's URL, or a failure in CI / a skip with the reason elsewhere."""
+    available = bool(url) and service_answers(url or "", default_port)
+    require(available, f"{name} is not reachable at {url or '(no URL set; run the suite with `make test`)'}")
+    return url or ""
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from schema import schema
 from schema.security import throttle
 from schema.security.limits import REFUSED_COST
 from schema.security.throttle import Limit, MemoryBuckets, RedisBuckets
+from tests.conftest import require_service
 from tests.graphql import execute, user
 
 LIMIT = Limit(capacity=100, restore_rate=10.0)
@@ -46,9 +47,7 @@ def buckets(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[thrott
     if request.param == "memory":
         yield MemoryBuckets(clock)
         return
-    if not django_settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set")
-    store = RedisBuckets(django_settings.REDIS_URL, clock)
+    store = RedisBuckets(require_service(django_settings.REDIS_URL, "Redis", 6379), clock)
     yield store
     store.client.delete(*store.client.keys(throttle.KEY_PREFIX + "test-*") or ["none"])
 
@@ -119,9 +118,7 @@ def test_buckets_are_per_key(buckets: throttle.Buckets) -> None:
 
 
 def test_redis_buckets_are_atomic_and_expire() -> None:
-    if not django_settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set")
-    store = RedisBuckets(django_settings.REDIS_URL)  # Redis's own clock
+    store = RedisBuckets(require_service(django_settings.REDIS_URL, "Redis", 6379))  # Redis's own clock
     k = key()
     limit = Limit(capacity=50, restore_rate=0.001)  # no meaningful refill during the test
     allowed = []
@@ -274,8 +271,7 @@ def test_a_failing_store_lets_requests_through(monkeypatch: pytest.MonkeyPatch, 
 @pytest.mark.django_db
 def test_the_configured_store_is_redis_and_limits_over_http(settings: Any) -> None:
     """No fake clock: the real store, as configured (Redis in the test run), on an address of its own."""
-    if not settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set")
+    require_service(settings.REDIS_URL, "Redis", 6379)
     assert isinstance(throttle.get_buckets(), RedisBuckets)
     settings.CODA_ANON_RATE_LIMIT_CAPACITY = 50
     settings.CODA_ANON_RATE_LIMIT_RESTORE_RATE = 0.01

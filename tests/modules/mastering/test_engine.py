@@ -14,13 +14,20 @@ from scipy import signal
 from modules.mastering.encode import encode_audio, mime_type
 from modules.mastering.engine import MasterResult, master, render_and_master
 from modules.mastering.render import RenderTrack, get_renderer
+from tests.conftest import require
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 RATE = 44100
 TEMPO = 120.0
 BEATS = 32.0  # 8 bars of 4/4 -> 16 s at 120 bpm
 
-pytestmark = pytest.mark.skipif(not os.path.exists(SOUNDFONT), reason="FluidR3 GM soundfont not installed")
+
+@pytest.fixture(autouse=True)
+def soundfont() -> None:
+    require(
+        os.path.exists(SOUNDFONT),
+        f"the FluidR3 GM soundfont is not at {SOUNDFONT} (make install puts it there)",
+    )
 
 
 def _song() -> list[RenderTrack]:

@@ -18,6 +18,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from modules.composition.models import Composition
+from tests.conftest import require
 
 REAL_GETADDRINFO = socket.getaddrinfo
 
@@ -102,8 +103,7 @@ TLS_NAME = "hooks.example.test"
 @pytest.fixture
 def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, Path]]:
     """An HTTPS receiver with a self-signed certificate for TLS_NAME, and that certificate's path."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+    require(shutil.which("openssl") is not None, "openssl is not installed")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [

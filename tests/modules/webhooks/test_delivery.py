@@ -22,6 +22,7 @@ from modules.webhooks import services
 from modules.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from modules.webhooks.signing import verify_signature
 from subscriptions.events import publish_event
+from tests.conftest import require
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("webhook_settings")]
 
@@ -256,8 +257,7 @@ def test_a_duplicated_task_never_delivers_twice(
     receiver: Any, make_user: Callable, make_composition: Callable, settings: Any
 ) -> None:
     """Two runs of the same attempt at once: the row lock lets one send; the other finds it done."""
-    if not connection.features.has_select_for_update:
-        pytest.skip("needs row locks (the suite's PostgreSQL)")
+    require(connection.features.has_select_for_update, "needs row locks (the suite's PostgreSQL)")
     settings.CODA_PIPELINE = "thread"  # deliveries are created, but this test runs the attempts itself
     alice = make_user("alice")
     endpoint = endpoint_for(alice, receiver.url)
