@@ -12,6 +12,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from modules.accounts.quotas import compose_allowance_take
+from modules.moderation.services import moderation_check
 from subscriptions.events import publish_event
 
 from .context import SOURCE_INPUT, SOURCE_SEED, CompositionContext
@@ -46,32 +47,8 @@ def _clean_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-MAX_LYRICS_CHARS, MAX_GENRES, MAX_NAME_CHARS = 5000, 5, 40
-
-
-def _check_bounds(inputs: dict[str, Any]) -> None:
-    """Sizes a request may not exceed, each with the limit in its message."""
-    lyrics = inputs.get("lyrics") or ""
-    if len(lyrics) > MAX_LYRICS_CHARS:
-        raise InputError(
-            "lyrics", f"lyrics are {len(lyrics)} characters long; the limit is {MAX_LYRICS_CHARS}"
-        )
-    genres = inputs.get("genres") or []
-    if len(genres) > MAX_GENRES:
-        raise InputError("genres", f"at most {MAX_GENRES} genres in a blend, not {len(genres)}")
-    for genre in genres:
-        if genre["weight"] > 100:  # (the genre stage says why a weight must be above 0)
-            raise InputError("genres", f"genre weights are at most 100, not {genre['weight']}")
-    for name in ("mood", "key", "scale", "voice"):
-        value = inputs.get(name)
-        if isinstance(value, str) and len(value) > MAX_NAME_CHARS:
-            raise InputError(name, f"{name} is at most {MAX_NAME_CHARS} characters")
-
-
 def _check_content(prompt: str | None, inputs: dict[str, Any], caller: Any) -> None:
     """The content check on what a person wrote: the prompt and their own lyrics."""
-    from modules.moderation.services import moderation_check
-
     key = caller.client_key if caller is not None else "system"
     if prompt is not None:
         moderation_check(prompt, field="prompt", caller_key=key)
@@ -114,7 +91,6 @@ def composition_create(
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError("seed", f"seed must be between 0 and {MAX_SEED}")
     explicit = _clean_inputs(inputs or {})
-    _check_bounds(explicit)
     for stage in registry().values():
         stage.validate(explicit)
     _check_content(prompt, explicit, caller)
@@ -231,7 +207,6 @@ def composition_update(
     """Change explicit inputs and rerun; only stages that read what changed are recomputed."""
     _ensure_idle(composition, "edit it")
     changes = _clean_inputs(inputs)
-    _check_bounds(changes)
     if duration_seconds is not None:
         _check_duration(duration_seconds)
     merged = {**composition.inputs, **changes}

@@ -12,6 +12,7 @@ from .engine import blend_genres
 from .models import GenreBlend
 
 MIN_TEMPO, MAX_TEMPO = 40.0, 220.0
+MAX_WEIGHT = 100  # weights are relative; a bound keeps a blend's arithmetic sane
 
 
 class GenreStage(Stage):
@@ -33,8 +34,11 @@ class GenreStage(Stage):
                         "genres",
                         f"unknown genre {item.get('name')!r}; choose from: {', '.join(sorted(GENRES))}",
                     )
-                if not float(item.get("weight", 1.0)) > 0:
+                weight = float(item.get("weight", 1.0))
+                if not weight > 0:
                     raise InputError("genres", f"weight of {name!r} must be greater than 0")
+                if weight > MAX_WEIGHT:
+                    raise InputError("genres", f"genre weights are at most {MAX_WEIGHT}, not {weight}")
         tempo = inputs.get("tempo")
         if tempo is not None and not MIN_TEMPO <= float(tempo) <= MAX_TEMPO:
             raise InputError(
