@@ -9,16 +9,17 @@ from strawberry.types import Info
 from modules.accounts.caller import ANONYMOUS, Caller
 
 
-def _get(context: Any, key: str) -> Any:
+def context_get(context: Any, key: str) -> Any:
+    """A value of an execution context: a dict (our views, consumer and tests) or an object."""
     return context.get(key) if isinstance(context, dict) else getattr(context, key, None)
 
 
 def caller_of(context: Any) -> Caller:
     """The Caller in an execution context (what schema extensions see): set by the HTTP view, the
     websocket consumer or a test."""
-    found = _get(context, "caller")
+    found = context_get(context, "caller")
     if found is None:
-        request = _get(context, "request")
+        request = context_get(context, "request")
         found = getattr(request, "caller", None)
     return found or ANONYMOUS
 
@@ -26,8 +27,3 @@ def caller_of(context: Any) -> Caller:
 def caller(info: Info) -> Caller:
     """The Caller of this operation."""
     return caller_of(info.context)
-
-
-def current_user(info: Info) -> Any:
-    """The authenticated user, or None."""
-    return caller(info).user

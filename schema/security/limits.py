@@ -42,7 +42,7 @@ from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from schema.context import caller_of
+from schema.context import caller_of, context_get
 from schema.errors import BadUserInput, QueryTooComplex, RateLimited
 
 from . import persisted, throttle
@@ -60,13 +60,9 @@ ABORTED_MESSAGE = (
 )
 
 
-def _get(context: Any, key: str) -> Any:
-    return context.get(key) if isinstance(context, dict) else getattr(context, key, None)
-
-
 def is_public(context: Any) -> bool:
     """Whether the operation came over the network (the HTTP view or the websocket consumer)."""
-    return _get(context, "response") is not None or _get(context, "ws") is not None
+    return context_get(context, "response") is not None or context_get(context, "ws") is not None
 
 
 def check_variables(variables: Any, *, max_entries: int, max_values: int, max_depth: int) -> None:
@@ -171,7 +167,7 @@ class QueryLimits(SchemaExtension):
     def _refuse_rate_limited(self, cost: int | None, wait: float) -> None:
         assert self.taken is not None
         self.refusal = rate_limited(cost, self.taken, wait)
-        response = _get(self.execution_context.context, "response")
+        response = context_get(self.execution_context.context, "response")
         if response is not None:  # HTTP: Django's response, or any with status_code and headers
             response.status_code = 429
             response.headers["Retry-After"] = str(max(1, math.ceil(wait)))  # whole seconds for HTTP
