@@ -175,6 +175,9 @@ CODA_SAMPLE_RATE = int(os.environ.get("CODA_SAMPLE_RATE", 44100))
 # 1 when running as many Celery workers as cores (best throughput: workers don't compete).
 CODA_RENDER_THREADS = int(os.environ.get("CODA_RENDER_THREADS", os.cpu_count() or 1))
 CODA_MAX_PROMPT_CHARS = 2000
+# Uploaded audio (voice samples, mastering and genre references): bytes and seconds at most.
+CODA_MAX_UPLOAD_BYTES = int(os.environ.get("CODA_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+CODA_MAX_UPLOAD_SECONDS = float(os.environ.get("CODA_MAX_UPLOAD_SECONDS", 600))
 # A stage failing with a transient error is tried this many times in all, the wait doubling each time.
 CODA_STAGE_ATTEMPTS = int(os.environ.get("CODA_STAGE_ATTEMPTS", 3))
 CODA_RETRY_BACKOFF_SECONDS = float(os.environ.get("CODA_RETRY_BACKOFF_SECONDS", 0.5))

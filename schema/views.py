@@ -15,5 +15,9 @@ from .security.http import RequestGuard
 
 
 class CodaGraphQLView(RequestGuard, AsyncGraphQLView):
+    # GraphQL multipart requests (file uploads). A browser can send multipart/form-data cross-site
+    # without a preflight, so these pass Django's CSRF check like any cookie-authenticated POST.
+    multipart_uploads_enabled = True
+
     async def get_context(self, request: HttpRequest, response: HttpResponse) -> Any:
         return {"request": request, "response": response, "caller": request.caller}  # type: ignore[attr-defined]
