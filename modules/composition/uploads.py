@@ -62,17 +62,18 @@ def read_audio_upload(
 ) -> AudioUpload:
     """Decode an uploaded audio file, or a typed input error saying what is wrong with it."""
     data = read_upload_bytes(upload, field=field)
+    accepted = ", ".join(formats)
     try:
         info = soundfile.info(io.BytesIO(data))
         samples, sample_rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError):
-        raise InputError(field, f"the file is not audio Coda can read (accepted: {', '.join(formats)})") from None
+        raise InputError(field, f"the file is not audio Coda can read (accepted: {accepted})") from None
     if info.format not in formats:
-        raise InputError(field, f"the file is {info.format} audio; accepted: {', '.join(formats)}")
+        raise InputError(field, f"the file is {info.format} audio; accepted: {accepted}")
     longest = max_seconds or settings.CODA_MAX_UPLOAD_SECONDS
     duration = len(samples) / sample_rate
     if duration < min_seconds:
-        raise InputError(field, f"the recording is {duration:.2f} s long; at least {min_seconds} s are needed")
+        raise InputError(field, f"the recording is {duration:.2f} s long; at least {min_seconds} s needed")
     if duration > longest:
         raise InputError(field, f"the recording is {duration:.1f} s long; at most {longest} s are accepted")
     if not np.isfinite(samples).all() or float(np.abs(samples).max()) < 1e-4:

@@ -40,7 +40,7 @@ def test_wav_and_flac_decode_to_their_samples(fmt: str) -> None:
         (b"", {}, "the file is empty"),
         (b"RIFF....WAVEfmt definitely not audio", {}, "not audio Coda can read"),
         (encoded(1.0, "OGG"), {}, "the file is OGG audio; accepted: WAV, FLAC"),
-        (encoded(0.2), {}, "0.20 s long; at least 0.5 s"),
+        (encoded(0.2), {}, "0.20 s long; at least 0.5 s needed"),
         (encoded(3.0), {"max_seconds": 2.0}, "3.0 s long; at most 2.0 s"),
         (encoded(1.0, amplitude=0.0), {}, "the recording is silent"),
     ],
