@@ -10,6 +10,7 @@ import strawberry
 import strawberry_django
 from django.db.models import Prefetch
 from strawberry import relay
+from strawberry.federation.schema_directives import Shareable
 
 from schema.context import caller
 from schema.resolvers import loaded_only
@@ -45,7 +46,11 @@ class StageStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
-@strawberry_django.type(models.Artifact, name="Artifact", description="A file made for a composition.")
+# Shareable: the core and the stage subgraphs that make files (arrangement, voice, mastering) all
+# resolve Artifact fields.
+@strawberry_django.type(
+    models.Artifact, name="Artifact", description="A file made for a composition.", directives=[Shareable()]
+)
 class ArtifactType:
     kind: str
     name: str
@@ -92,7 +97,11 @@ class ContextSource:
     source: str
 
 
-@strawberry.type(name="GenreShare", description="A genre and its weight in a blend (weights sum to 1).")
+@strawberry.type(
+    name="GenreShare",
+    description="A genre and its weight in a blend (weights sum to 1).",
+    directives=[Shareable()],  # in the core's context and in the genre subgraph's blend
+)
 class GenreShare:
     name: str
     weight: float
