@@ -11,15 +11,17 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from strawberry.django.views import AsyncGraphQLView
 
+from .media_type import GraphQLResponseMediaType
 from .security.http import RequestGuard
 
 
-class CodaGraphQLView(RequestGuard, AsyncGraphQLView):
+class CodaGraphQLView(RequestGuard, GraphQLResponseMediaType, AsyncGraphQLView):
     # GraphQL multipart requests (file uploads). A browser can send multipart/form-data cross-site
     # without a preflight, so these pass Django's CSRF check like any cookie-authenticated POST.
     multipart_uploads_enabled = True
 
     async def get_context(self, request: HttpRequest, response: HttpResponse) -> Any:
+        self.remember_sub_response(request, response)
         return {"request": request, "response": response, "caller": request.caller}  # type: ignore[attr-defined]
 
 
