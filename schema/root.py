@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -73,7 +73,11 @@ class CoreQuery:
         description="One composition by its global id: yours, shared with you, or public.",
         extensions=[HasScope(READ)],
     )
-    def composition(self, info: Info, id: strawberry.ID) -> Composition:  # type: ignore[valid-type]
+    def composition(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The Composition's global id.")],
+    ) -> Composition:  # type: ignore[valid-type]
         pk = composition_pk(id)
         queryset = compositions_visible_to(caller(info)).filter(pk=pk)
         composition = strawberry_django.optimizer.optimize(queryset, info).first()
@@ -104,7 +108,11 @@ class CoreQuery:
         )
 
 
-Query = root_type("Query", [CoreQuery, *contributions("QueryFields")])
+Query = root_type(
+    "Query",
+    [CoreQuery, *contributions("QueryFields")],
+    description="Reading: compositions, the catalogs (moods, genres, voices), your account and webhooks.",
+)
 
 
 def explicit_inputs(input: CreateCompositionInput | UpdateCompositionInput) -> dict[str, object]:
@@ -149,7 +157,11 @@ class CoreMutation:
         "few short ones a day, owned by their session.",
         extensions=[HasScope(COMPOSE)],
     )
-    def create_composition(self, info: Info, input: CreateCompositionInput) -> Composition:  # type: ignore[valid-type]
+    def create_composition(
+        self,
+        info: Info,
+        input: Annotated[CreateCompositionInput, strawberry.argument(description="What to compose.")],
+    ) -> Composition:  # type: ignore[valid-type]
         try:
             return services.composition_create(
                 prompt=input.prompt,
@@ -168,7 +180,19 @@ class CoreMutation:
         extensions=[HasScope(COMPOSE)],
     )
     def regenerate_stage(
-        self, info: Info, composition_id: strawberry.ID, stage: str, seed: int | None = None
+        self,
+        info: Info,
+        composition_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The global id of your composition; it must have finished."),
+        ],
+        stage: Annotated[
+            str, strawberry.argument(description="mood, genre, arrangement, lyrics, voice or mastering.")
+        ],
+        seed: Annotated[
+            int | None,
+            strawberry.argument(description="The stage's new seed, 0 to 2147483647; null picks one."),
+        ] = None,
     ) -> Composition:  # type: ignore[valid-type]
         try:
             return services.composition_regenerate(
@@ -182,7 +206,17 @@ class CoreMutation:
         "reused. What the composition was is kept in `versions`.",
         extensions=[HasScope(COMPOSE)],
     )
-    def update_composition(self, info: Info, id: strawberry.ID, input: UpdateCompositionInput) -> Composition:  # type: ignore[valid-type]
+    def update_composition(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The global id of your composition; it must have finished."),
+        ],
+        input: Annotated[
+            UpdateCompositionInput, strawberry.argument(description="The values to change; at least one.")
+        ],
+    ) -> Composition:  # type: ignore[valid-type]
         try:
             return services.composition_update(
                 composition_for_change(info, id),
@@ -197,7 +231,14 @@ class CoreMutation:
     @strawberry_django.mutation(
         description="Stop a queued or running composition; it ends CANCELLED.", extensions=[HasScope(COMPOSE)]
     )
-    def cancel_composition(self, info: Info, id: strawberry.ID) -> Composition:  # type: ignore[valid-type]
+    def cancel_composition(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The global id of your queued or running composition."),
+        ],
+    ) -> Composition:  # type: ignore[valid-type]
         try:
             return services.composition_cancel(composition_for_change(info, id))
         except InputError as error:
@@ -209,7 +250,12 @@ class CoreMutation:
         extensions=[HasScope(COMPOSE), IsSignedIn()],
     )
     def set_composition_visibility(
-        self, info: Info, id: strawberry.ID, visibility: CompositionVisibility
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The global id of your composition.")],
+        visibility: Annotated[
+            CompositionVisibility, strawberry.argument(description="Who may read it from now on.")
+        ],
     ) -> Composition:  # type: ignore[valid-type]
         return services.composition_set_visibility(composition_for_change(info, id), visibility.value)
 
@@ -217,7 +263,12 @@ class CoreMutation:
         description="Let another user read your composition (read-only), by username.",
         extensions=[HasScope(COMPOSE), IsSignedIn()],
     )
-    def share_composition(self, info: Info, id: strawberry.ID, username: str) -> Composition:  # type: ignore[valid-type]
+    def share_composition(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The global id of your composition.")],
+        username: Annotated[str, strawberry.argument(description="The user to share it with.")],
+    ) -> Composition:  # type: ignore[valid-type]
         try:
             return services.composition_share(composition_for_change(info, id), username)
         except InputError as error:
@@ -226,14 +277,23 @@ class CoreMutation:
     @strawberry_django.mutation(
         description="Take back what shareComposition gave.", extensions=[HasScope(COMPOSE), IsSignedIn()]
     )
-    def unshare_composition(self, info: Info, id: strawberry.ID, username: str) -> Composition:  # type: ignore[valid-type]
+    def unshare_composition(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The global id of your composition.")],
+        username: Annotated[str, strawberry.argument(description="The user who should no longer read it.")],
+    ) -> Composition:  # type: ignore[valid-type]
         try:
             return services.composition_unshare(composition_for_change(info, id), username)
         except InputError as error:
             raise as_graphql_error(error) from None
 
 
-Mutation = root_type("Mutation", [CoreMutation, *contributions("MutationFields")])
+Mutation = root_type(
+    "Mutation",
+    [CoreMutation, *contributions("MutationFields")],
+    description="Changing: composing and editing compositions, sharing them, accounts, tokens and webhooks.",
+)
 
 
 @sync_to_async
@@ -247,7 +307,15 @@ class CoreSubscription:
         "ends after the composition's final event."
     )
     async def composition_progress(
-        self, info: Info, id: strawberry.ID, after_seq: int = 0
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The Composition's global id.")],
+        after_seq: Annotated[
+            int,
+            strawberry.argument(
+                description="Replay the logged events after this `seq` first; 0 replays them all."
+            ),
+        ] = 0,
     ) -> AsyncGenerator[ProgressEvent]:
         pk = composition_pk(id)
         if not caller(info).can(READ):
@@ -273,4 +341,9 @@ class CoreSubscription:
             )
 
 
-Subscription = root_type("Subscription", [CoreSubscription, *contributions("SubscriptionFields")])
+Subscription = root_type(
+    "Subscription",
+    [CoreSubscription, *contributions("SubscriptionFields")],
+    description="Live progress of compositions, over a websocket on /graphql (graphql-transport-ws or "
+    "graphql-ws).",
+)
