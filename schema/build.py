@@ -59,5 +59,5 @@ def django_type(
     return strawberry_django.type(model, name=name, **options)(cls)
 
 
-def root_type(name: str, mixins: list[type]) -> type:
-    return strawberry.type(type(name, (), merged_namespace(mixins)), name=name)
+def root_type(name: str, mixins: list[type], **options: Any) -> type:
+    return strawberry.type(type(name, (), merged_namespace(mixins)), name=name, **options)

@@ -8,7 +8,7 @@ annotations name the `Composition` built by the enclosing function.
 """
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -126,7 +126,11 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
             description="One composition by its global id: yours, shared with you, or public.",
             extensions=[HasScope(READ)],
         )
-        def composition(self, info: Info, id: strawberry.ID) -> Composition:
+        def composition(
+            self,
+            info: Info,
+            id: Annotated[strawberry.ID, strawberry.argument(description="The Composition's global id.")],
+        ) -> Composition:
             pk = composition_pk(id)
             queryset = compositions_visible_to(caller(info)).filter(pk=pk)
             composition = strawberry_django.optimizer.optimize(queryset, info).first()
@@ -162,7 +166,11 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
             "few short ones a day, owned by their session.",
             extensions=[HasScope(COMPOSE)],
         )
-        def create_composition(self, info: Info, input: CreateCompositionInput) -> Composition:
+        def create_composition(
+            self,
+            info: Info,
+            input: Annotated[CreateCompositionInput, strawberry.argument(description="What to compose.")],
+        ) -> Composition:
             try:
                 return services.composition_create(
                     prompt=input.prompt,
@@ -181,7 +189,19 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
             extensions=[HasScope(COMPOSE)],
         )
         def regenerate_stage(
-            self, info: Info, composition_id: strawberry.ID, stage: str, seed: int | None = None
+            self,
+            info: Info,
+            composition_id: Annotated[
+                strawberry.ID,
+                strawberry.argument(description="The global id of your composition; it must have finished."),
+            ],
+            stage: Annotated[
+                str, strawberry.argument(description="mood, genre, arrangement, lyrics, voice or mastering.")
+            ],
+            seed: Annotated[
+                int | None,
+                strawberry.argument(description="The stage's new seed, 0 to 2147483647; null picks one."),
+            ] = None,
         ) -> Composition:
             try:
                 return services.composition_regenerate(
@@ -196,7 +216,15 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
             extensions=[HasScope(COMPOSE)],
         )
         def update_composition(
-            self, info: Info, id: strawberry.ID, input: UpdateCompositionInput
+            self,
+            info: Info,
+            id: Annotated[
+                strawberry.ID,
+                strawberry.argument(description="The global id of your composition; it must have finished."),
+            ],
+            input: Annotated[
+                UpdateCompositionInput, strawberry.argument(description="The values to change; at least one.")
+            ],
         ) -> Composition:
             try:
                 return services.composition_update(
@@ -213,7 +241,14 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
             description="Stop a queued or running composition; it ends CANCELLED.",
             extensions=[HasScope(COMPOSE)],
         )
-        def cancel_composition(self, info: Info, id: strawberry.ID) -> Composition:
+        def cancel_composition(
+            self,
+            info: Info,
+            id: Annotated[
+                strawberry.ID,
+                strawberry.argument(description="The global id of your queued or running composition."),
+            ],
+        ) -> Composition:
             try:
                 return services.composition_cancel(composition_for_change(info, id))
             except InputError as error:
@@ -225,7 +260,14 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
             extensions=[HasScope(COMPOSE), IsSignedIn()],
         )
         def set_composition_visibility(
-            self, info: Info, id: strawberry.ID, visibility: CompositionVisibility
+            self,
+            info: Info,
+            id: Annotated[
+                strawberry.ID, strawberry.argument(description="The global id of your composition.")
+            ],
+            visibility: Annotated[
+                CompositionVisibility, strawberry.argument(description="Who may read it from now on.")
+            ],
         ) -> Composition:
             return services.composition_set_visibility(composition_for_change(info, id), visibility.value)
 
@@ -233,7 +275,14 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
             description="Let another user read your composition (read-only), by username.",
             extensions=[HasScope(COMPOSE), IsSignedIn()],
         )
-        def share_composition(self, info: Info, id: strawberry.ID, username: str) -> Composition:
+        def share_composition(
+            self,
+            info: Info,
+            id: Annotated[
+                strawberry.ID, strawberry.argument(description="The global id of your composition.")
+            ],
+            username: Annotated[str, strawberry.argument(description="The user to share it with.")],
+        ) -> Composition:
             try:
                 return services.composition_share(composition_for_change(info, id), username)
             except InputError as error:
@@ -242,7 +291,16 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
         @strawberry_django.mutation(
             description="Take back what shareComposition gave.", extensions=[HasScope(COMPOSE), IsSignedIn()]
         )
-        def unshare_composition(self, info: Info, id: strawberry.ID, username: str) -> Composition:
+        def unshare_composition(
+            self,
+            info: Info,
+            id: Annotated[
+                strawberry.ID, strawberry.argument(description="The global id of your composition.")
+            ],
+            username: Annotated[
+                str, strawberry.argument(description="The user who should no longer read it.")
+            ],
+        ) -> Composition:
             try:
                 return services.composition_unshare(composition_for_change(info, id), username)
             except InputError as error:
@@ -254,7 +312,15 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
             "ends after the composition's final event."
         )
         async def composition_progress(
-            self, info: Info, id: strawberry.ID, after_seq: int = 0
+            self,
+            info: Info,
+            id: Annotated[strawberry.ID, strawberry.argument(description="The Composition's global id.")],
+            after_seq: Annotated[
+                int,
+                strawberry.argument(
+                    description="Replay the logged events after this `seq` first; 0 replays them all."
+                ),
+            ] = 0,
         ) -> AsyncGenerator[ProgressEvent]:
             pk = composition_pk(id)
             if not caller(info).can(READ):

@@ -45,6 +45,13 @@ EXTENSIONS = [
 ]
 
 
+QUERY = "Reading: compositions, the catalogs (moods, genres, voices), your account and webhooks."
+MUTATION = "Changing: composing and editing compositions, sharing them, accounts, tokens and webhooks."
+SUBSCRIPTION = (
+    "Live progress of compositions, over a websocket on /graphql (graphql-transport-ws or graphql-ws)."
+)
+
+
 def build_schema(modules: list[str]) -> CodaSchema:
     """A schema of the given modules: the core brings the root operations, each module its fields
     of `Composition` and its own queries and mutations."""
@@ -56,9 +63,11 @@ def build_schema(modules: list[str]) -> CodaSchema:
         core_query, core_mutation, core_subscription = core_operations(composition)
         query, mutation, subscription = [core_query, *query], [core_mutation, *mutation], [core_subscription]
     return CodaSchema(
-        query=root_type("Query", query) if query else None,
-        mutation=root_type("Mutation", mutation) if mutation else None,
-        subscription=root_type("Subscription", subscription) if subscription else None,
+        query=root_type("Query", query, description=QUERY) if query else None,
+        mutation=root_type("Mutation", mutation, description=MUTATION) if mutation else None,
+        subscription=root_type("Subscription", subscription, description=SUBSCRIPTION)
+        if subscription
+        else None,
         # A module subgraph may reach Composition only through `_entities`.
         types=[composition],
         # A connection without first/last returns this many (strawberry's default); the cost analysis
