@@ -42,6 +42,7 @@ from .errors import (
     Unauthenticated,
 )
 from .permissions import HasScope, IsSignedIn
+from .relay import ValidNodeId, connection
 
 
 class CompositionEntity:
@@ -119,7 +120,8 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
 
     class CoreQuery:
         node: relay.Node | None = relay.node(
-            description="Any object by its global id; null when there is none you may read."
+            description="Any object by its global id; null when there is none you may read.",
+            extensions=[ValidNodeId()],
         )
 
         @strawberry_django.field(
@@ -138,7 +140,7 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
                 raise NotFound(f"no composition with id {id}", id=str(id))
             return composition
 
-        @strawberry_django.connection(
+        @connection(
             DjangoListConnection[Composition],
             description="Your compositions and those shared with you, newest first.",
             extensions=[HasScope(READ)],
@@ -150,7 +152,7 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
                 queryset = queryset | models.Composition.objects.filter(shares__user_id=mine.user_id)
             return queryset.order_by("-created_at", "-id")  # type: ignore[return-value]
 
-        @strawberry_django.connection(
+        @connection(
             DjangoListConnection[Composition],
             description="Compositions their owners made public, newest first.",
             extensions=[HasScope(READ)],

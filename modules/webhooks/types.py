@@ -21,6 +21,7 @@ from modules.accounts.caller import COMPOSE, READ
 from modules.composition.stages import InputError
 from schema.context import caller
 from schema.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from schema.relay import connection
 from schema.resolvers import loaded_only
 
 from . import models, selectors, services
@@ -223,7 +224,7 @@ class QueryFields:
     def webhook_endpoints(self, info: Info) -> list[WebhookEndpointType]:
         return selectors.endpoints_of(_signed_in(info, READ))  # type: ignore[return-value]
 
-    @strawberry_django.connection(
+    @connection(
         DjangoListConnection[WebhookDeliveryType],
         description="The deliveries to one of your endpoints, newest first, optionally of one status.",
     )
