@@ -14,12 +14,14 @@ import strawberry
 import strawberry_django
 from django.db.models import Prefetch, QuerySet
 from strawberry import relay
+from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from modules.accounts.caller import COMPOSE, READ
 from modules.composition.stages import InputError
 from schema.context import caller
+from schema.entities import entity_reference, global_pk
 from schema.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from schema.relay import connection
 from schema.resolvers import loaded_only
@@ -72,16 +74,6 @@ def _signed_in(info: Info, scope: str) -> Any:
     return who.user
 
 
-def _pk(global_id: strawberry.ID, type_name: str, field: str) -> int:
-    try:
-        gid = relay.GlobalID.from_id(str(global_id))
-        if gid.type_name != type_name:
-            raise ValueError(gid.type_name)
-        return int(gid.node_id)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise BadUserInput(f"{global_id!r} is not a {type_name} id", field=field) from None
-
-
 def _not_found(kind: str, global_id: strawberry.ID) -> NotFound:
     return NotFound(f"no {kind} with id {global_id}", id=str(global_id))
 
@@ -101,7 +93,10 @@ class WebhookAttemptType:
 
 
 @strawberry_django.type(
-    models.WebhookDelivery, name="WebhookDelivery", description="One event owed to one endpoint."
+    models.WebhookDelivery,
+    name="WebhookDelivery",
+    description="One event owed to one endpoint.",
+    directives=[Key(fields="id")],
 )
 class WebhookDeliveryType(relay.Node):
     seq: int = strawberry_django.field(description="The event's sequence number in its composition.")
@@ -121,9 +116,13 @@ class WebhookDeliveryType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
-        """Whatever hands out deliveries (node, connections) hands out the caller's own only."""
+        """Whatever hands out deliveries (node, connections, entities) hands out the caller's own only."""
         user = caller(info).user
         return queryset.filter(endpoint__owner=user) if user is not None else queryset.none()
+
+    @classmethod
+    def resolve_reference(cls, info: Info, id: strawberry.ID, **fields: Any) -> Any:
+        return entity_reference(cls, info, id, "WebhookDelivery")
 
     @strawberry_django.field(only=["event_type"], description="Which event it carries.")
     @loaded_only
@@ -154,6 +153,7 @@ class WebhookDeliveryType(relay.Node):
     name="WebhookEndpoint",
     description="A URL that receives signed events of your compositions. Its secret is shown only "
     "by createWebhookEndpoint and rotateWebhookSecret.",
+    directives=[Key(fields="id")],
 )
 class WebhookEndpointType(relay.Node):
     url: str = strawberry_django.field(description="Where the events are POSTed, as JSON.")
@@ -167,6 +167,10 @@ class WebhookEndpointType(relay.Node):
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
         user = caller(info).user
         return queryset.filter(owner=user) if user is not None else queryset.none()
+
+    @classmethod
+    def resolve_reference(cls, info: Info, id: strawberry.ID, **fields: Any) -> Any:
+        return entity_reference(cls, info, id, "WebhookEndpoint")
 
     @strawberry_django.field(
         only=["events"], description="The events it receives, in WebhookEventType order."
@@ -240,7 +244,9 @@ class QueryFields:
         owner = _signed_in(info, READ)
         try:
             return selectors.deliveries_of(  # type: ignore[return-value]
-                owner, _pk(endpoint_id, "WebhookEndpoint", "endpointId"), status.value if status else None
+                owner,
+                global_pk(endpoint_id, "WebhookEndpoint", "endpointId"),
+                status.value if status else None,
             )
         except models.WebhookEndpoint.DoesNotExist:
             raise _not_found("webhook endpoint", endpoint_id) from None
@@ -280,7 +286,7 @@ class MutationFields:
     ) -> strawberry.ID:
         owner = _signed_in(info, COMPOSE)
         try:
-            services.endpoint_delete(owner, _pk(id, "WebhookEndpoint", "id"))
+            services.endpoint_delete(owner, global_pk(id, "WebhookEndpoint"))
         except models.WebhookEndpoint.DoesNotExist:
             raise _not_found("webhook endpoint", id) from None
         return id
@@ -296,7 +302,7 @@ class MutationFields:
     ) -> WebhookEndpointWithSecret:
         owner = _signed_in(info, COMPOSE)
         try:
-            endpoint = services.endpoint_rotate_secret(owner, _pk(id, "WebhookEndpoint", "id"))
+            endpoint = services.endpoint_rotate_secret(owner, global_pk(id, "WebhookEndpoint"))
         except models.WebhookEndpoint.DoesNotExist:
             raise _not_found("webhook endpoint", id) from None
         return WebhookEndpointWithSecret(endpoint=endpoint, secret=endpoint.secret)  # type: ignore[arg-type]
@@ -312,7 +318,7 @@ class MutationFields:
         owner = _signed_in(info, COMPOSE)
         try:
             return services.delivery_redeliver(  # type: ignore[return-value]
-                owner, _pk(delivery_id, "WebhookDelivery", "deliveryId")
+                owner, global_pk(delivery_id, "WebhookDelivery", "deliveryId")
             )
         except models.WebhookDelivery.DoesNotExist:
             raise _not_found("webhook delivery", delivery_id) from None

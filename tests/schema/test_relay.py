@@ -124,3 +124,14 @@ def test_webhook_deliveries_refuses_a_bad_cursor_too() -> None:
     )
     assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
     assert result.errors[0].extensions["field"] == "before"
+
+
+@pytest.mark.parametrize("type_name", sorted(NODE_MAKERS))
+def test_every_node_type_is_a_federation_entity_for_its_owner_only(type_name: str) -> None:
+    made = NODE_MAKERS[type_name](user("owner"))
+    query = f"query($r: [_Any!]!) {{ _entities(representations: $r) {{ ... on {type_name} {{ id }} }} }}"
+    global_id = relay.to_base64(type_name, made.pk)
+    mine = execute(query, {"r": [{"__typename": type_name, "id": global_id}]}, caller_for("owner"))
+    assert mine.errors is None and mine.data["_entities"] == [{"id": global_id}]
+    theirs = execute(query, {"r": [{"__typename": type_name, "id": global_id}]}, caller_for("stranger"))
+    assert theirs.errors is None and theirs.data["_entities"] == [None]
