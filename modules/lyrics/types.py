@@ -35,6 +35,11 @@ class LyricLineType:
 class LyricsType:
     title: str
     source: str = strawberry_django.field(description="generated or user")
+    provider: str = strawberry_django.field(
+        description="Who wrote generated lyrics: the name of the provider the router chose (see the "
+        "`providers` query), or 'built-in' for Coda's own offline writer, also used when a provider "
+        "failed; empty for your own lyrics."
+    )
     text: str
     lines: list[LyricLineType]
 
