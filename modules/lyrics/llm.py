@@ -161,7 +161,7 @@ def lyrics_ask(ctx: CompositionContext) -> LyricsAsk:
 
 def chat_messages(ask: LyricsAsk) -> list[dict[str, str]]:
     """The chat-completion messages: the rules, then the song as JSON."""
-    song = json.dumps(ask.payload(), indent=1, ensure_ascii=False)
+    song = json.dumps(ask.payload(), ensure_ascii=False)
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": f"Write the lyrics of this song:\n{song}"},
@@ -188,13 +188,23 @@ def _json_object(content: str) -> dict[str, Any]:
     except ValueError:
         raise InvalidLyrics(f"not JSON: {text[:60]!r}") from None
     if not isinstance(data, dict):
-        raise InvalidLyrics(f"a JSON {type(data).__name__}, not an object")
+        raise InvalidLyrics(f"a JSON {_json_kind(data)}, not an object")
     return data
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return {dict: "object", list: "list"}.get(type(value), type(value).__name__)
 
 
 def _clean_line(value: Any, where: str) -> str:
     if not isinstance(value, str):
-        raise InvalidLyrics(f"{where} is a {type(value).__name__}, not a string")
+        raise InvalidLyrics(f"{where} is a {_json_kind(value)}, not a string")
     line = " ".join(value.split()).strip("\"'\u201c\u201d ")
     if not sung_words(line):
         raise InvalidLyrics(f"{where} has no words")

@@ -65,7 +65,11 @@ def test_a_slow_server_times_out_at_the_timeout(chat_server: Callable[..., ChatS
     started = time.monotonic()
     error = failure(chat.endpoint, timeout=0.3)
     elapsed = time.monotonic() - started
-    assert (error.outcome, error.message, error.retryable) == (CallOutcome.TIMEOUT, "timed out after 0.3 s", True)
+    assert (error.outcome, error.message, error.retryable) == (
+        CallOutcome.TIMEOUT,
+        "timed out after 0.3 s",
+        True,
+    )
     assert 0.3 <= elapsed < 1.0
 
 
