@@ -64,7 +64,9 @@ def test_the_list_shows_health_and_the_calls_are_read_only(admin_client: Any) ->
     admin_client.post("/admin/providers/provider/add/", form())
     provider = Provider.objects.get()
     for _ in range(3):
-        call_record(provider, stage="lyrics", attempt=1, outcome=CallOutcome.TIMEOUT, duration_ms=300, error="slow")
+        call_record(
+            provider, stage="lyrics", attempt=1, outcome=CallOutcome.TIMEOUT, duration_ms=300, error="slow"
+        )
     listing = admin_client.get("/admin/providers/provider/").content.decode()
     assert "UNHEALTHY: 0% ok, 300 ms p50; its last 3 calls failed" in listing
     page = admin_client.get(f"/admin/providers/provider/{provider.pk}/change/").content.decode()

@@ -253,3 +253,19 @@ def test_who_wrote_the_lyrics_is_part_of_the_composition(registry: dict[str, Pro
         caller_for("alice"),
     )
     assert data["composition"]["lyrics"]["provider"] == "big-llm"
+
+
+def test_the_whole_view_is_three_queries_however_many_providers(
+    registry: dict[str, Provider], django_assert_num_queries: Any
+) -> None:
+    for i in range(5):
+        provider_create(
+            name=f"extra-{i}",
+            kind="openai_compatible",
+            endpoint="http://127.0.0.1:9/v1",
+            capabilities=["lyrics"],
+        )
+    alice = caller_for("alice")
+    with django_assert_num_queries(3):  # providers, their latest calls, the caller's preferences
+        data = data_of(QUERY, caller=alice)["providers"]
+    assert len(data["providers"]) == 7
