@@ -236,7 +236,7 @@ CODA_WEBHOOK_MAX_ENDPOINTS = int(os.environ.get("CODA_WEBHOOK_MAX_ENDPOINTS", 10
 # changing SECRET_KEY then makes stored credentials unreadable. Make one with
 # `.venv/bin/python manage.py provider_key`.
 CODA_PROVIDER_KEY = os.environ.get("CODA_PROVIDER_KEY", "")
-# One call to a provider waits this long in all (connect, send, the whole answer).
+# A provider call: each network wait (connect, send, read) and the whole answer are bounded by this.
 CODA_PROVIDER_TIMEOUT_SECONDS = float(os.environ.get("CODA_PROVIDER_TIMEOUT_SECONDS", 20))
 # Retries after a failed call (timeout, refused, 5xx, an answer that fails validation), before the
 # stage falls back to its built-in engine; the wait before the n-th retry is BACKOFF * 2^(n-1).

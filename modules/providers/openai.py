@@ -1,9 +1,9 @@
 """An OpenAI-compatible chat-completions client: any local or remote server speaking the protocol
 (llama.cpp's server, vLLM, Ollama's /v1, LM Studio, OpenAI itself...).
 
-One call is one POST to <endpoint>/chat/completions, bounded by one deadline for everything
-(connect, send, the whole answer) and by a maximum answer size, so a server that drips or floods
-cannot hold a worker. Every failure is a ProviderError saying what happened and whether another
+One call is one POST to <endpoint>/chat/completions. Every network wait (connect, send, each read)
+is bounded by the timeout, and reading the answer stops at a deadline of the same length from the
+start and at a maximum size, so a server that drips or floods cannot hold a worker. Every failure is a ProviderError saying what happened and whether another
 try could help.
 """
 
