@@ -17,7 +17,7 @@ from modules.lyrics.llm import (
     rhyme_scheme,
 )
 from tests.modules.lyrics.test_engine import MOODS, build_context
-from tests.modules.providers.conftest import TITLE, lyrics_for
+from tests.modules.providers.chat import TITLE, lyrics_for
 
 
 def test_the_request_carries_theme_mood_music_and_every_line_with_its_syllables_and_rhyme() -> None:

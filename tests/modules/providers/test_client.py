@@ -10,7 +10,7 @@ import pytest
 
 from modules.providers.models import CallOutcome
 from modules.providers.openai import ProviderError, chat_completion, completions_url
-from tests.modules.providers.conftest import ChatServer
+from tests.modules.providers.chat import ChatServer
 
 MESSAGES = [
     {"role": "system", "content": "Answer JSON."},

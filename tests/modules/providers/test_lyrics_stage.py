@@ -26,7 +26,7 @@ from modules.providers.services import preference_set, provider_create, retry_se
 from subscriptions.models import ProgressEvent
 from tests.graphql import user
 from tests.modules.lyrics.test_engine import MOODS, build_context
-from tests.modules.providers.conftest import TITLE, ChatServer
+from tests.modules.providers.chat import TITLE, ChatServer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "provider_settings")]
 
