@@ -28,6 +28,7 @@ lint: install
 # Re-export schema.graphql from the live schema.
 schema: install
 	$(PY) manage.py export_schema schema --path schema.graphql
+	$(PY) manage.py schema_changes
 
 bench: install
 	@bash scripts/bench.sh

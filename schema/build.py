@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.util
 import typing
@@ -11,6 +12,7 @@ import strawberry
 import strawberry_django
 from django.conf import settings
 from django.db.models import Model
+from strawberry.types.field import StrawberryField
 
 CORE_MODULE = "modules.composition"
 
@@ -19,10 +21,10 @@ def module_names() -> list[str]:
     return [CORE_MODULE, *settings.CODA_STAGES, *settings.CODA_SERVICE_MODULES]
 
 
-def contributions(part: str) -> list[type]:
+def contributions(part: str, modules: list[str] | None = None) -> list[type]:
     """Each module's `types.<part>` class (CompositionFields, QueryFields, MutationFields...), if any."""
     found = []
-    for name in module_names():
+    for name in module_names() if modules is None else modules:
         if importlib.util.find_spec(f"{name}.types") is None:
             continue
         module = importlib.import_module(f"{name}.types")
@@ -37,7 +39,15 @@ def merged_namespace(mixins: list[type]) -> dict[str, Any]:
     namespace: dict[str, Any] = {}
     for mixin in mixins:
         annotations.update(typing.get_type_hints(mixin))
-        namespace.update({k: v for k, v in vars(mixin).items() if not k.startswith("__")})
+        # Field objects are copied: strawberry binds a field to the type and schema that process it,
+        # and the same module field serves in the combined schema and in its module's subgraph.
+        namespace.update(
+            {
+                k: copy.copy(v) if isinstance(v, StrawberryField) else v
+                for k, v in vars(mixin).items()
+                if not k.startswith("__")
+            }
+        )
     namespace["__annotations__"] = annotations
     return namespace
 
@@ -49,5 +59,5 @@ def django_type(
     return strawberry_django.type(model, name=name, **options)(cls)
 
 
-def root_type(name: str, mixins: list[type]) -> type:
-    return strawberry.type(type(name, (), merged_namespace(mixins)), name=name)
+def root_type(name: str, mixins: list[type], **options: Any) -> type:
+    return strawberry.type(type(name, (), merged_namespace(mixins)), name=name, **options)

@@ -1,3 +1,6 @@
+"""The schemas Coda serves: the combined one (every module) and one per module, each an Apollo
+Federation 2 subgraph (see schema/subgraphs.py)."""
+
 from __future__ import annotations
 
 import strawberry
@@ -10,14 +13,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from .root import Mutation, Query, Subscription
+from .build import CORE_MODULE, contributions, module_names, root_type
+from .root import composition_type, core_operations
 from .scalars import SCALAR_MAP
 from .security import CodaMaskErrors, IntrospectionSwitch, QueryLimits, log_errors
 
 VALIDATION_RULES = [depth_rule(max_depth=12, should_ignore=None), alias_rule(max_alias_count=30)]
 
 
-class CodaSchema(strawberry.Schema):
+class CodaSchema(strawberry.federation.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -25,25 +29,53 @@ class CodaSchema(strawberry.Schema):
         log_errors(errors, execution_context)
 
 
-schema = CodaSchema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    # A connection without first/last returns this many (strawberry's default); the cost analysis
-    # refuses first/last above CODA_MAX_PAGE_SIZE before strawberry would refuse it as an internal error.
-    config=StrawberryConfig(scalar_map=SCALAR_MAP, relay_max_results=settings.CODA_MAX_PAGE_SIZE),
-    extensions=[
-        # First: its refusals are raised before the other extensions' hooks are entered.
-        QueryLimits,
-        DjangoOptimizerExtension,
-        # Rule classes built once: ValidationCache keys on them, so classes made per request
-        # (what the limiter extensions' own factories do) would never let it hit.
-        lambda: AddValidationRules(VALIDATION_RULES),
-        IntrospectionSwitch,
-        lambda: MaxTokensLimiter(max_token_count=4000),
-        # Their LRU caches are module-level, shared by every request (validation dominates small queries).
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        CodaMaskErrors,
-    ],
+EXTENSIONS = [
+    # First: its refusals are raised before the other extensions' hooks are entered.
+    QueryLimits,
+    DjangoOptimizerExtension,
+    # Rule classes built once: ValidationCache keys on them, so classes made per request
+    # (what the limiter extensions' own factories do) would never let it hit.
+    lambda: AddValidationRules(VALIDATION_RULES),
+    IntrospectionSwitch,
+    lambda: MaxTokensLimiter(max_token_count=4000),
+    # Their LRU caches are module-level, shared by every request (validation dominates small queries).
+    lambda: ParserCache(maxsize=256),
+    lambda: ValidationCache(maxsize=256),
+    CodaMaskErrors,
+]
+
+
+QUERY = "Reading: compositions, the catalogs (moods, genres, voices), your account and webhooks."
+MUTATION = "Changing: composing and editing compositions, sharing them, accounts, tokens and webhooks."
+SUBSCRIPTION = (
+    "Live progress of compositions, over a websocket on /graphql (graphql-transport-ws or graphql-ws)."
 )
+
+
+def build_schema(modules: list[str]) -> CodaSchema:
+    """A schema of the given modules: the core brings the root operations, each module its fields
+    of `Composition` and its own queries and mutations."""
+    composition = composition_type(modules)
+    query, mutation, subscription = [
+        contributions(part, modules) for part in ("QueryFields", "MutationFields", "SubscriptionFields")
+    ]
+    if CORE_MODULE in modules:
+        core_query, core_mutation, core_subscription = core_operations(composition)
+        query, mutation, subscription = [core_query, *query], [core_mutation, *mutation], [core_subscription]
+    return CodaSchema(
+        query=root_type("Query", query, description=QUERY) if query else None,
+        mutation=root_type("Mutation", mutation, description=MUTATION) if mutation else None,
+        subscription=root_type("Subscription", subscription, description=SUBSCRIPTION)
+        if subscription
+        else None,
+        # A module subgraph may reach Composition only through `_entities`.
+        types=[composition],
+        # A connection without first/last returns this many (strawberry's default); the cost analysis
+        # refuses first/last above CODA_MAX_PAGE_SIZE before strawberry would refuse it as an internal
+        # error.
+        config=StrawberryConfig(scalar_map=SCALAR_MAP, relay_max_results=settings.CODA_MAX_PAGE_SIZE),
+        extensions=EXTENSIONS,
+    )
+
+
+schema = build_schema(module_names())

@@ -8,15 +8,21 @@ import strawberry
 
 @strawberry.type(description="A step in the making of a composition. `seq` increases by one per event.")
 class ProgressEvent:
-    composition_id: strawberry.ID
-    seq: int
+    composition_id: strawberry.ID = strawberry.field(description="The Composition's global id.")
+    seq: int = strawberry.field(
+        description="1 for the composition's first event, then up by one; pass the last one you saw as "
+        "`afterSeq` to resume without gaps."
+    )
     stage: str | None = strawberry.field(description="The stage, or null for the composition itself.")
     status: str = strawberry.field(
-        description="QUEUED, RUNNING, STARTED, PROGRESS, SUCCEEDED, SKIPPED, FAILED or CANCELLED."
+        description="For the composition: QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED. For a stage: "
+        "STARTED, PROGRESS, RETRYING, SUCCEEDED, SKIPPED or FAILED."
     )
-    progress: float
-    message: str
-    created_at: datetime
+    progress: float = strawberry.field(description="0 to 1: how far the stage (or composition) is.")
+    message: str = strawberry.field(
+        description="A short human-readable note, e.g. 'encoding' or why it failed; may be empty."
+    )
+    created_at: datetime = strawberry.field(description="When the event happened.")
     terminal: bool = strawberry.field(description="True for the last event of the composition.")
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -23,25 +23,31 @@ from .models import ApiToken
 
 @strawberry.enum(description="What an API token may do: READ queries and subscriptions; COMPOSE mutations.")
 class TokenScope(Enum):
-    READ = "read"
-    COMPOSE = "compose"
+    READ = strawberry.enum_value("read", description="Queries and subscriptions: read what you may see.")
+    COMPOSE = strawberry.enum_value(
+        "compose", description="Mutations: create, change, share and delete compositions and webhooks."
+    )
 
 
 @strawberry_django.type(
     ApiToken, name="ApiToken", description="A personal API token (its secret is never shown again)."
 )
 class ApiTokenType:
-    id: strawberry.ID
-    name: str
+    id: strawberry.ID = strawberry_django.field(description="The token's id, for revokeApiToken.")
+    name: str = strawberry_django.field(description="Your label for it, 1 to 100 characters.")
     prefix: str = strawberry_django.field(
         description="The public part: tokens look like coda_<prefix>_<secret>."
     )
-    created_at: datetime
-    expires_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: datetime = strawberry_django.field(description="When it was made.")
+    expires_at: datetime = strawberry_django.field(description="When it stops working.")
+    last_used_at: datetime | None = strawberry_django.field(
+        description="When it last authenticated a request, to the minute; null if never."
+    )
+    revoked_at: datetime | None = strawberry_django.field(
+        description="When it was revoked; null while it is not."
+    )
 
-    @strawberry_django.field(only=["scopes"])
+    @strawberry_django.field(only=["scopes"], description="What it may do: read and/or compose, sorted.")
     def scopes(self, root: ApiToken) -> list[str]:
         return list(root.scopes)
 
@@ -50,15 +56,21 @@ class ApiTokenType:
     description="A new token: `token` is the secret, shown this once; send it as `Authorization: Bearer`."
 )
 class CreatedApiToken:
-    token: str
-    api_token: ApiTokenType
+    token: str = strawberry.field(
+        description="The whole token, coda_<prefix>_<secret>: shown this once, never again; keep it safe."
+    )
+    api_token: ApiTokenType = strawberry.field(
+        description="The token as it will be listed in `me.apiTokens`."
+    )
 
 
 @strawberry.type(description="The signed-in caller.")
 class Me:
-    username: str
-    email: str
-    scopes: list[str] = strawberry.field(description="What this credential may do.")
+    username: str = strawberry.field(description="Your username.")
+    email: str = strawberry.field(description="Your email address; empty if you gave none.")
+    scopes: list[str] = strawberry.field(
+        description="What this credential may do: read and/or compose, sorted (a session has both)."
+    )
     via_token: bool = strawberry.field(description="True when this request came with an API token.")
 
     @strawberry_django.field(description="Your API tokens, newest first, revoked ones included.")
@@ -91,7 +103,16 @@ class QueryFields:
 
 class MutationFields:
     @strawberry_django.mutation(description="Create an account; then sign in with `login`.")
-    def register(self, info: Info, username: str, password: str, email: str = "") -> Me:
+    def register(
+        self,
+        info: Info,
+        username: Annotated[str, strawberry.argument(description="1 to 150 characters, not taken yet.")],
+        password: Annotated[
+            str,
+            strawberry.argument(description="At least 8 characters."),
+        ],
+        email: Annotated[str, strawberry.argument(description="Optional email address.")] = "",
+    ) -> Me:
         try:
             user = services.user_register(username=username, password=password, email=email)
         except InputError as error:
@@ -102,7 +123,12 @@ class MutationFields:
         description="Start a session (cookie) for the web frontend; what this session made anonymously "
         "becomes yours. Later mutations from a browser send the csrftoken cookie back as X-CSRFToken."
     )
-    def login(self, info: Info, username: str, password: str) -> Me:
+    def login(
+        self,
+        info: Info,
+        username: Annotated[str, strawberry.argument(description="Your username.")],
+        password: Annotated[str, strawberry.argument(description="Your password.")],
+    ) -> Me:
         request = _request(info)
         try:
             user = services.user_login(request, username=username, password=password)
@@ -123,9 +149,17 @@ class MutationFields:
     def create_api_token(
         self,
         info: Info,
-        name: str,
-        scopes: list[TokenScope],
-        expires_in_days: int | None = None,
+        name: Annotated[str, strawberry.argument(description="A label for it, 1 to 100 characters.")],
+        scopes: Annotated[
+            list[TokenScope], strawberry.argument(description="What it may do; at least one scope.")
+        ],
+        expires_in_days: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Days until it expires, 1 to the server's maximum (365 unless configured); "
+                "null takes the server's default (90 unless configured)."
+            ),
+        ] = None,
     ) -> CreatedApiToken:
         who = caller(info)
         if who.token is not None:
@@ -141,7 +175,9 @@ class MutationFields:
     @strawberry_django.mutation(
         description="Revoke one of your API tokens; it stops working at once.", extensions=[IsSignedIn()]
     )
-    def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiTokenType:
+    def revoke_api_token(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The token's `id`.")]
+    ) -> ApiTokenType:
         try:
             return tokens.token_revoke(get_user_model().objects.get(pk=caller(info).user_id), int(id))  # type: ignore[return-value]
         except (InputError, ValueError):

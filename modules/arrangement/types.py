@@ -13,42 +13,72 @@ from . import models
 
 @strawberry_django.type(models.Section, name="Section", description="A section of the song's form.")
 class SectionType:
-    index: int
-    name: str
-    start_bar: int
-    bars: int
-    energy: float
-    vocal: bool
-    chords: list[str] = strawberry_django.field(description="Chord symbols in order.")
+    index: int = strawberry_django.field(description="0-based place in the song.")
+    name: str = strawberry_django.field(
+        description="intro, verse, pre-chorus, chorus, bridge or outro (a name may repeat)."
+    )
+    start_bar: int = strawberry_django.field(
+        description="The bar it starts on, 0-based; a bar is `timeSignature[0]` beats (4 in 4/4)."
+    )
+    bars: int = strawberry_django.field(description="Its length in bars.")
+    energy: float = strawberry_django.field(
+        description="0 (quiet, sparse) to 1 (full): intros low, choruses high."
+    )
+    vocal: bool = strawberry_django.field(
+        description="True when the voice sings in it; false everywhere in an instrumental."
+    )
+    chords: list[str] = strawberry_django.field(
+        description="Its chord symbols in the order they are played, e.g. Am7, F, C, G."
+    )
 
 
 @strawberry.type(description="A value (0..1) at a beat; values are linear between points.")
 class AutomationPoint:
-    beat: float
-    value: float
+    beat: float = strawberry.field(description="Beats (quarter notes) from the start of the song.")
+    value: float = strawberry.field(
+        description="0 to 1 (MIDI controller value / 127): for volume 0 is silent, for filter 0 is darkest."
+    )
 
 
 @strawberry.type(
     description="How one parameter of a layer moves over the song: volume (expression) or filter."
 )
 class AutomationLane:
-    parameter: str
-    points: list[AutomationPoint]
+    parameter: str = strawberry.field(
+        description="volume (MIDI expression, CC 11) or filter (brightness, CC 74)."
+    )
+    points: list[AutomationPoint] = strawberry.field(
+        description="The points, ordered by beat; the value holds before the first and after the last."
+    )
 
 
 @strawberry_django.type(models.Layer, name="Layer", description="An instrument layer with its MIDI.")
 class LayerType:
-    index: int
-    name: str
-    role: str
-    program: int = strawberry_django.field(description="General MIDI program (0-based).")
-    channel: int
-    is_drum: bool
-    volume: int
-    pan: int
-    note_count: int
-    notes: NoteList
-    midi: ArtifactType | None
+    index: int = strawberry_django.field(
+        description="0-based place among the layers, always in the order drums, bass, chords, pad, lead."
+    )
+    name: str = strawberry_django.field(
+        description="drums, bass, chords, pad or lead; a song has some of them, bass, chords and lead always."
+    )
+    role: str = strawberry_django.field(
+        description="What it does in the music: rhythm, bass, harmony, pad or melody."
+    )
+    program: int = strawberry_django.field(
+        description="General MIDI program (0-based, 0-127); 0 and unused for drums."
+    )
+    channel: int = strawberry_django.field(description="MIDI channel, 0-based (0-15); 9 for drums.")
+    is_drum: bool = strawberry_django.field(
+        description="True for the drum layer: its pitches are General MIDI drum sounds, not notes."
+    )
+    volume: int = strawberry_django.field(description="MIDI channel volume (CC 7), 1 to 127.")
+    pan: int = strawberry_django.field(description="MIDI pan (CC 10): 0 left, 64 centre, 127 right.")
+    note_count: int = strawberry_django.field(description="How many notes `notes` holds.")
+    notes: NoteList = strawberry_django.field(
+        description="Every note of the layer, ordered by start beat, then pitch."
+    )
+    midi: ArtifactType | None = strawberry_django.field(
+        description="This layer alone as a Standard MIDI File; null only if the file is gone."
+    )
 
     @strawberry_django.field(
         only=["automation"], description="Volume and filter lanes, applied in the render."

@@ -10,6 +10,7 @@ import strawberry
 import strawberry_django
 from django.db.models import Prefetch
 from strawberry import relay
+from strawberry.federation.schema_directives import Shareable
 
 from schema.context import caller
 from schema.resolvers import loaded_only
@@ -22,37 +23,78 @@ from .selectors import composition_mine
 
 @strawberry.enum(description="Where the composition is in its making.")
 class CompositionStatus(Enum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
+    QUEUED = strawberry.enum_value(
+        "QUEUED", description="Stored and waiting for a worker; no stage has started yet."
+    )
+    RUNNING = strawberry.enum_value("RUNNING", description="Being made: its stages are running.")
+    SUCCEEDED = strawberry.enum_value(
+        "SUCCEEDED", description="Final: every stage that applies finished; its elements and files are ready."
+    )
+    FAILED = strawberry.enum_value(
+        "FAILED",
+        description="Final: a stage failed (`error` says which and why). regenerateStage or "
+        "updateComposition can run it again.",
+    )
+    CANCELLED = strawberry.enum_value("CANCELLED", description="Final: stopped by cancelComposition.")
 
 
 @strawberry.enum(description="Who may read a composition; only its owner may ever change it.")
 class CompositionVisibility(Enum):
-    PRIVATE = "PRIVATE"
-    PUBLIC = "PUBLIC"
+    PRIVATE = strawberry.enum_value(
+        "PRIVATE",
+        description="The default: only the owner and the users it is shared with (shareComposition) "
+        "may read it.",
+    )
+    PUBLIC = strawberry.enum_value(
+        "PUBLIC",
+        description="Anyone may read it, anonymous callers too, and it is listed in publicCompositions.",
+    )
 
 
 @strawberry.enum(description="Where a stage is.")
 class StageStatus(Enum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    SKIPPED = "SKIPPED"
-    CANCELLED = "CANCELLED"
+    PENDING = strawberry.enum_value(
+        "PENDING", description="Waiting for the stages it needs, or for a worker."
+    )
+    RUNNING = strawberry.enum_value("RUNNING", description="Running now; `progress` and `message` move.")
+    SUCCEEDED = strawberry.enum_value(
+        "SUCCEEDED", description="Done: its element is stored (`reused` says whether it was recomputed)."
+    )
+    FAILED = strawberry.enum_value(
+        "FAILED", description="Failed after its retries (`error` says why); the composition fails with it."
+    )
+    SKIPPED = strawberry.enum_value(
+        "SKIPPED", description="Not needed for this composition, e.g. lyrics and voice of an instrumental."
+    )
+    CANCELLED = strawberry.enum_value(
+        "CANCELLED",
+        description="Stopped or never run: the composition was cancelled or an earlier stage failed.",
+    )
 
 
-@strawberry_django.type(models.Artifact, name="Artifact", description="A file made for a composition.")
+# Shareable: the core and the stage subgraphs that make files (arrangement, voice, mastering) all
+# resolve Artifact fields.
+@strawberry_django.type(
+    models.Artifact, name="Artifact", description="A file made for a composition.", directives=[Shareable()]
+)
 class ArtifactType:
-    kind: str
-    name: str
-    stage: str
-    mime_type: str
-    size_bytes: int
-    duration_seconds: float | None
+    kind: str = strawberry_django.field(
+        description="What the file is: midi, audio (the master in each format, the sung vocals), stem "
+        "(one rendered layer, FLAC), lyrics (timed LRC) or sheet (the whole composition as JSON)."
+    )
+    name: str = strawberry_django.field(
+        description="File name, unique among a composition's current files, e.g. master.mp3, "
+        "layer-bass.mid, stem-drums.flac, vocal-sung.flac, lyrics.lrc or composition.json."
+    )
+    stage: str = strawberry_django.field(description="The stage that wrote it, e.g. mastering.")
+    mime_type: str = strawberry_django.field(
+        description="Media type: audio/midi, audio/wav, audio/flac, audio/mpeg, application/json or "
+        "application/x-lrc."
+    )
+    size_bytes: int = strawberry_django.field(description="Size of the file in bytes.")
+    duration_seconds: float | None = strawberry_django.field(
+        description="Length in seconds for audio and MIDI; null for files without one (lyrics, sheet)."
+    )
 
     @strawberry_django.field(
         only=["name"],
@@ -68,19 +110,35 @@ class ArtifactType:
     models.StageRun, name="StageRun", description="One stage of the pipeline for a composition."
 )
 class StageRunType:
-    name: str
-    position: int
-    progress: float
-    message: str
+    name: str = strawberry_django.field(
+        description="The stage: mood, genre, arrangement, lyrics, voice or mastering."
+    )
+    position: int = strawberry_django.field(
+        description="0-based place in the pipeline order (stages of one level may run at the same time)."
+    )
+    progress: float = strawberry_django.field(description="0 to 1; 1 once the stage is done or skipped.")
+    message: str = strawberry_django.field(
+        description="The latest progress message, e.g. a retry notice; may be empty."
+    )
     error: str = strawberry_django.field(description="Why the stage failed; empty unless FAILED.")
-    attempts: int
-    seed: int | None
+    attempts: int = strawberry_django.field(
+        description="Times its computation was started, retries and reruns included; 0 if it never ran."
+    )
+    seed: int | None = strawberry_django.field(
+        description="The stage's own seed in its latest run, derived from the composition's seed unless "
+        "regenerateStage gave one; null until it first runs."
+    )
     input_hash: str = strawberry_django.field(description="Hash of exactly what the stage read.")
     reused: bool = strawberry_django.field(description="True when the result was reused, not recomputed.")
-    started_at: datetime | None
-    finished_at: datetime | None
+    started_at: datetime | None = strawberry_django.field(
+        description="When its latest computation started; null if it was never computed here (pending, "
+        "skipped, or reused from an identical earlier composition)."
+    )
+    finished_at: datetime | None = strawberry_django.field(
+        description="When it last succeeded, failed or was skipped; null if it never has."
+    )
 
-    @strawberry_django.field(only=["status"])
+    @strawberry_django.field(only=["status"], description="Where the stage is.")
     @loaded_only
     def status(self, root: models.StageRun) -> StageStatus:
         return StageStatus(root.status)
@@ -88,32 +146,70 @@ class StageRunType:
 
 @strawberry.type(description="Where a context value came from: prompt, input, genre, mood, seed or default.")
 class ContextSource:
-    field: str
-    source: str
+    field: str = strawberry.field(
+        description="The context value, by its stored snake_case name: mood, energy, genres, tempo, "
+        "instruments, loudness_target, key, scale, lyrics, vocal_style, vocal_range or seed."
+    )
+    source: str = strawberry.field(
+        description="prompt (read from the prompt), input (given by you), genre or mood (a default of "
+        "the genre blend or the mood), seed (chosen by the seeded generator) or default (a fixed default)."
+    )
 
 
-@strawberry.type(name="GenreShare", description="A genre and its weight in a blend (weights sum to 1).")
+@strawberry.type(
+    name="GenreShare",
+    description="A genre and its weight in a blend (weights sum to 1).",
+    directives=[Shareable()],  # in the core's context and in the genre subgraph's blend
+)
 class GenreShare:
-    name: str
-    weight: float
+    name: str = strawberry.field(description="The genre's name, as listed by the `genres` query.")
+    weight: float = strawberry.field(description="Its share of the blend, 0 to 1.")
 
 
-@strawberry.type(name="CompositionContext", description="The shared context every stage reads and enriches.")
+@strawberry.type(
+    name="CompositionContext",
+    description="The shared context every stage reads and enriches. A value is null (or empty) until "
+    "the stage that sets it has run.",
+)
 class CompositionContextType:
-    mood: str | None
-    valence: float | None
-    energy: float | None
-    genres: list[GenreShare]
-    key: str | None
-    scale: str | None
-    tempo: float | None
-    time_signature: list[int]
-    instruments: list[str]
-    vocal_style: str | None
-    vocal_range: list[int] | None
-    loudness_target: float | None
-    total_beats: float
-    sources: list[ContextSource]
+    mood: str | None = strawberry.field(description="The mood's name (mood stage).")
+    valence: float | None = strawberry.field(
+        description="The mood's valence, -1 (sad, dark) to 1 (happy, bright) (mood stage)."
+    )
+    energy: float | None = strawberry.field(description="0 (calm) to 1 (intense) (mood stage).")
+    genres: list[GenreShare] = strawberry.field(
+        description="The genre blend, heaviest first; weights sum to 1 (genre stage)."
+    )
+    key: str | None = strawberry.field(
+        description="The tonic as a note name: C, C#, D, ... B, sharps only (arrangement stage)."
+    )
+    scale: str | None = strawberry.field(
+        description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor "
+        "(arrangement stage)."
+    )
+    tempo: float | None = strawberry.field(
+        description="Beats (quarter notes) per minute: the genre's, or your `tempo` input once the "
+        "arrangement stage has applied it."
+    )
+    time_signature: list[int] = strawberry.field(description="[beats per bar, beat unit], e.g. [4, 4].")
+    instruments: list[str] = strawberry.field(
+        description="The instruments the genre blend suggests, in its order (genre stage)."
+    )
+    vocal_style: str | None = strawberry.field(
+        description="The voice that sings, e.g. soprano or tenor (voice stage); null for an instrumental."
+    )
+    vocal_range: list[int] | None = strawberry.field(
+        description="[lowest, highest] MIDI note of the voice (voice stage); null for an instrumental."
+    )
+    loudness_target: float | None = strawberry.field(
+        description="Integrated loudness the master aims at, in LUFS (genre stage)."
+    )
+    total_beats: float = strawberry.field(
+        description="Length of the song in beats; 0 until the arrangement stage has run."
+    )
+    sources: list[ContextSource] = strawberry.field(
+        description="Where each value came from, ordered by field name."
+    )
 
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> CompositionContextType:
@@ -140,13 +236,20 @@ class CompositionContextType:
 
 @strawberry_django.type(models.Version, name="Version", description="What a composition was before a change.")
 class VersionType:
-    number: int
-    reason: str
-    created_at: datetime
-    elements: JSONObject = strawberry_django.field(description="Each stage's element as it was.")
-    artifacts: list[ArtifactType]
+    number: int = strawberry_django.field(description="1 for the first version kept, then up by one.")
+    reason: str = strawberry_django.field(
+        description="The change that replaced it, e.g. 'regenerate mood with seed 42'."
+    )
+    created_at: datetime = strawberry_django.field(description="When it was kept (just before the change).")
+    elements: JSONObject = strawberry_django.field(
+        description="Each stage's element as it was: stage name -> model name -> its stored rows, "
+        "with snake_case keys."
+    )
+    artifacts: list[ArtifactType] = strawberry_django.field(
+        description="The files the composition had then; their links keep working."
+    )
 
-    @strawberry_django.field(only=["context"])
+    @strawberry_django.field(only=["context"], description="The composition context as it was.")
     @loaded_only
     def context(self, root: models.Version) -> CompositionContextType:
         return CompositionContextType.from_stored(root.context)
@@ -155,15 +258,27 @@ class VersionType:
 class CompositionFields:
     """The core's fields of `Composition`; the schema package adds the modules' fields."""
 
-    prompt: str
-    seed: int
-    duration_seconds: int
-    instrumental: bool
+    prompt: str = strawberry_django.field(description="What was asked for, as given (trimmed).")
+    seed: int = strawberry_django.field(
+        description="0 to 2147483647. The same prompt, inputs and seed give the same notes, words and "
+        "audio; each stage derives its own seed from it."
+    )
+    duration_seconds: int = strawberry_django.field(
+        description="The requested length in seconds, 15 to 240; the arrangement rounds it to whole "
+        "bars (see master.durationSeconds for the rendered length)."
+    )
+    instrumental: bool = strawberry_django.field(
+        description="True: no lyrics and no voice (those stages are SKIPPED)."
+    )
     error: str = strawberry_django.field(description="Why the composition failed; empty unless FAILED.")
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: datetime = strawberry_django.field(description="When it was created.")
+    finished_at: datetime | None = strawberry_django.field(
+        description="When it reached SUCCEEDED, FAILED or CANCELLED; null while queued or running."
+    )
     last_seq: int = strawberry_django.field(description="Sequence number of the latest progress event.")
-    stages: list[StageRunType]
+    stages: list[StageRunType] = strawberry_django.field(
+        description="Every stage of the pipeline, in pipeline order (by `position`)."
+    )
 
     @strawberry_django.field(
         prefetch_related=[
@@ -185,7 +300,7 @@ class CompositionFields:
         description="Earlier states, newest first: one is kept on every regeneration or edit."
     )
 
-    @strawberry_django.field(only=["status"])
+    @strawberry_django.field(only=["status"], description="Where the composition is in its making.")
     @loaded_only
     def status(self, root: models.Composition) -> CompositionStatus:
         return CompositionStatus(root.status)
@@ -224,36 +339,75 @@ class CompositionFields:
 
 @strawberry.input(description="A genre and its weight, for blends.")
 class GenreWeightInput:
-    name: str
-    weight: float = 1.0
+    name: str = strawberry.field(description="A genre from the `genres` query.")
+    weight: float = strawberry.field(
+        default=1.0,
+        description="Relative weight, above 0 and at most 100; the blend's weights are scaled to sum to 1.",
+    )
 
 
 @strawberry.input(description="What to compose. Only the prompt is required.")
 class CreateCompositionInput:
-    prompt: str
-    seed: int | None = None
-    duration_seconds: int = strawberry.field(default=60, description="15 to 240 seconds.")
-    mood: str | None = None
-    genres: list[GenreWeightInput] | None = None
-    key: str | None = strawberry.field(default=None, description="Tonic, e.g. C, F# or Bb.")
-    scale: str | None = strawberry.field(default=None, description="major, minor, dorian, lydian, ...")
-    tempo: float | None = strawberry.field(default=None, description="Beats per minute.")
-    voice: str | None = None
-    lyrics: str | None = strawberry.field(default=None, description="Your own lyrics, fitted to the melody.")
-    instrumental: bool = False
+    prompt: str = strawberry.field(
+        description="What you want, in words, e.g. 'uplifting electronic music with dreamy vocals'; "
+        "1 to 2000 characters. Mood, genres and voice are read from it unless given below."
+    )
+    seed: int | None = strawberry.field(
+        default=None, description="0 to 2147483647, for a reproducible result; null picks one at random."
+    )
+    duration_seconds: int = strawberry.field(default=60, description="Length in seconds, 15 to 240.")
+    mood: str | None = strawberry.field(
+        default=None, description="A mood from the `moods` query; null reads it from the prompt."
+    )
+    genres: list[GenreWeightInput] | None = strawberry.field(
+        default=None, description="Up to 3 genres to blend; null reads them from the prompt (or the mood)."
+    )
+    key: str | None = strawberry.field(
+        default=None, description="Tonic, e.g. C, F# or Bb; null lets the arrangement choose."
+    )
+    scale: str | None = strawberry.field(
+        default=None,
+        description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor; null lets "
+        "the arrangement choose.",
+    )
+    tempo: float | None = strawberry.field(
+        default=None, description="Beats per minute, 40 to 220; null takes the genre blend's."
+    )
+    voice: str | None = strawberry.field(
+        default=None,
+        description="A voice from the `voices` query; null reads it from the prompt or picks one.",
+    )
+    lyrics: str | None = strawberry.field(
+        default=None,
+        description="Your own lyrics (at most 5000 characters), fitted to the melody; null writes them.",
+    )
+    instrumental: bool = strawberry.field(default=False, description="True: no lyrics and no voice.")
 
 
-@strawberry.input(description="New values for an existing composition; unchanged stages are reused.")
+@strawberry.input(
+    description="New values for an existing composition; stages that did not read them are reused. A value "
+    "left out (or null) stays as it is; each follows createComposition's rules."
+)
 class UpdateCompositionInput:
-    duration_seconds: int | None = None
-    mood: str | None = None
-    genres: list[GenreWeightInput] | None = None
-    key: str | None = None
-    scale: str | None = None
-    tempo: float | None = None
-    voice: str | None = None
-    lyrics: str | None = None
-    instrumental: bool | None = None
+    duration_seconds: int | None = strawberry.field(
+        default=None, description="New length in seconds, 15 to 240."
+    )
+    mood: str | None = strawberry.field(default=None, description="A mood from the `moods` query.")
+    genres: list[GenreWeightInput] | None = strawberry.field(
+        default=None, description="Up to 3 genres to blend, replacing the blend."
+    )
+    key: str | None = strawberry.field(default=None, description="Tonic, e.g. C, F# or Bb.")
+    scale: str | None = strawberry.field(
+        default=None, description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor."
+    )
+    tempo: float | None = strawberry.field(default=None, description="Beats per minute, 40 to 220.")
+    voice: str | None = strawberry.field(default=None, description="A voice from the `voices` query.")
+    lyrics: str | None = strawberry.field(
+        default=None, description="Your own lyrics (at most 5000 characters), fitted to the melody."
+    )
+    instrumental: bool | None = strawberry.field(
+        default=None, description="True: no lyrics and no voice; false brings them back."
+    )
 
 
 __all__ = ["ArtifactType", "CompositionFields", "CreateCompositionInput", "relay"]

@@ -3,8 +3,8 @@
 
 One call is one POST to <endpoint>/chat/completions. Every network wait (connect, send, each read)
 is bounded by the timeout, and reading the answer stops at a deadline of the same length from the
-start and at a maximum size, so a server that drips or floods cannot hold a worker. Every failure is a ProviderError saying what happened and whether another
-try could help.
+start and at a maximum size, so a server that drips or floods cannot hold a worker. Every failure
+is a ProviderError saying what happened and whether another try could help.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -21,6 +21,7 @@ from modules.accounts.caller import COMPOSE, READ
 from modules.composition.stages import InputError
 from schema.context import caller
 from schema.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from schema.relay import connection
 from schema.resolvers import loaded_only
 
 from . import models, selectors, services
@@ -30,18 +31,35 @@ RECENT_DELIVERIES = 20
 
 @strawberry.enum(name="WebhookEventType", description="Events an endpoint can receive.")
 class WebhookEventType(Enum):
-    COMPOSITION_SUCCEEDED = "COMPOSITION_SUCCEEDED"
-    COMPOSITION_FAILED = "COMPOSITION_FAILED"
-    COMPOSITION_CANCELLED = "COMPOSITION_CANCELLED"
-    STAGE_SUCCEEDED = "STAGE_SUCCEEDED"
-    STAGE_FAILED = "STAGE_FAILED"
+    COMPOSITION_SUCCEEDED = strawberry.enum_value(
+        "COMPOSITION_SUCCEEDED", description="A composition of yours is ready: every element and file."
+    )
+    COMPOSITION_FAILED = strawberry.enum_value(
+        "COMPOSITION_FAILED",
+        description="A composition of yours failed; the message says which stage and why.",
+    )
+    COMPOSITION_CANCELLED = strawberry.enum_value(
+        "COMPOSITION_CANCELLED", description="A composition of yours was cancelled."
+    )
+    STAGE_SUCCEEDED = strawberry.enum_value(
+        "STAGE_SUCCEEDED", description="One stage of a composition of yours finished (a reused result too)."
+    )
+    STAGE_FAILED = strawberry.enum_value(
+        "STAGE_FAILED", description="One stage of a composition of yours failed."
+    )
 
 
 @strawberry.enum(name="WebhookDeliveryStatus", description="Where a delivery is.")
 class WebhookDeliveryStatus(Enum):
-    PENDING = "PENDING"
-    DELIVERED = "DELIVERED"
-    FAILED = "FAILED"
+    PENDING = strawberry.enum_value(
+        "PENDING", description="Not delivered yet: the next attempt is due at `nextAttemptAt`."
+    )
+    DELIVERED = strawberry.enum_value("DELIVERED", description="The endpoint answered with a 2xx status.")
+    FAILED = strawberry.enum_value(
+        "FAILED",
+        description="Given up: every attempt of the cycle failed (retries wait twice as long each time) "
+        "or the endpoint is disabled. redeliverWebhook starts a new cycle.",
+    )
 
 
 def _signed_in(info: Info, scope: str) -> Any:
@@ -70,10 +88,14 @@ def _not_found(kind: str, global_id: strawberry.ID) -> NotFound:
 
 @strawberry_django.type(models.WebhookAttempt, name="WebhookAttempt", description="One try at a delivery.")
 class WebhookAttemptType:
-    number: int
-    started_at: datetime
-    duration_ms: int
-    status_code: int | None = strawberry_django.field(description="None when no answer came (see error).")
+    number: int = strawberry_django.field(description="1 for the first attempt, counted across redeliveries.")
+    started_at: datetime = strawberry_django.field(description="When the request was sent.")
+    duration_ms: int = strawberry_django.field(
+        description="Milliseconds from sending the request to the end of the answer (or the error)."
+    )
+    status_code: int | None = strawberry_django.field(
+        description="The HTTP status the endpoint answered; null when no answer came (see error)."
+    )
     error: str = strawberry_django.field(description="Why it failed; empty when it succeeded.")
     response_body: str = strawberry_django.field(description="The first 500 characters of the answer.")
 
@@ -84,9 +106,15 @@ class WebhookAttemptType:
 class WebhookDeliveryType(relay.Node):
     seq: int = strawberry_django.field(description="The event's sequence number in its composition.")
     attempts: int = strawberry_django.field(description="Attempts made so far.")
-    next_attempt_at: datetime | None
-    delivered_at: datetime | None
-    created_at: datetime
+    next_attempt_at: datetime | None = strawberry_django.field(
+        description="When the next attempt is due; null once DELIVERED or FAILED."
+    )
+    delivered_at: datetime | None = strawberry_django.field(
+        description="When the endpoint accepted it; null until then."
+    )
+    created_at: datetime = strawberry_django.field(
+        description="When the event happened and was queued for it."
+    )
     attempt_log: list[WebhookAttemptType] = strawberry_django.field(
         description="Every attempt, oldest first."
     )
@@ -97,12 +125,12 @@ class WebhookDeliveryType(relay.Node):
         user = caller(info).user
         return queryset.filter(endpoint__owner=user) if user is not None else queryset.none()
 
-    @strawberry_django.field(only=["event_type"])
+    @strawberry_django.field(only=["event_type"], description="Which event it carries.")
     @loaded_only
     def event_type(self, root: models.WebhookDelivery) -> WebhookEventType:
         return WebhookEventType(root.event_type)
 
-    @strawberry_django.field(only=["status"])
+    @strawberry_django.field(only=["status"], description="Where the delivery is.")
     @loaded_only
     def status(self, root: models.WebhookDelivery) -> WebhookDeliveryStatus:
         return WebhookDeliveryStatus(root.status)
@@ -128,17 +156,21 @@ class WebhookDeliveryType(relay.Node):
     "by createWebhookEndpoint and rotateWebhookSecret.",
 )
 class WebhookEndpointType(relay.Node):
-    url: str
-    description: str
-    active: bool
-    created_at: datetime
+    url: str = strawberry_django.field(description="Where the events are POSTed, as JSON.")
+    description: str = strawberry_django.field(description="Your note about it; may be empty.")
+    active: bool = strawberry_django.field(
+        description="False when an administrator disabled it: its deliveries fail without being sent."
+    )
+    created_at: datetime = strawberry_django.field(description="When it was registered.")
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
         user = caller(info).user
         return queryset.filter(owner=user) if user is not None else queryset.none()
 
-    @strawberry_django.field(only=["events"])
+    @strawberry_django.field(
+        only=["events"], description="The events it receives, in WebhookEventType order."
+    )
     @loaded_only
     def events(self, root: models.WebhookEndpoint) -> list[WebhookEventType]:
         return [WebhookEventType(e) for e in root.events]
@@ -169,7 +201,7 @@ class WebhookEndpointType(relay.Node):
     description="An endpoint with its signing secret: shown now and never again; keep it safe.",
 )
 class WebhookEndpointWithSecret:
-    endpoint: WebhookEndpointType
+    endpoint: WebhookEndpointType = strawberry.field(description="The endpoint.")
     secret: str = strawberry.field(
         description="Verify each delivery's Coda-Signature header with it: "
         "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>."
@@ -179,8 +211,10 @@ class WebhookEndpointWithSecret:
 @strawberry.input(name="CreateWebhookEndpointInput", description="Where to send which events.")
 class CreateWebhookEndpointInput:
     url: str = strawberry.field(description="A public http(s) URL; it receives POSTs of JSON.")
-    events: list[WebhookEventType]
-    description: str = ""
+    events: list[WebhookEventType] = strawberry.field(description="The events to receive; at least one.")
+    description: str = strawberry.field(
+        default="", description="A note for yourself, at most 200 characters."
+    )
 
 
 class QueryFields:
@@ -190,12 +224,18 @@ class QueryFields:
     def webhook_endpoints(self, info: Info) -> list[WebhookEndpointType]:
         return selectors.endpoints_of(_signed_in(info, READ))  # type: ignore[return-value]
 
-    @strawberry_django.connection(
+    @connection(
         DjangoListConnection[WebhookDeliveryType],
         description="The deliveries to one of your endpoints, newest first, optionally of one status.",
     )
     def webhook_deliveries(
-        self, info: Info, endpoint_id: strawberry.ID, status: WebhookDeliveryStatus | None = None
+        self,
+        info: Info,
+        endpoint_id: Annotated[strawberry.ID, strawberry.argument(description="The WebhookEndpoint's id.")],
+        status: Annotated[
+            WebhookDeliveryStatus | None,
+            strawberry.argument(description="Only deliveries in this status; null for all."),
+        ] = None,
     ) -> list[WebhookDeliveryType]:
         owner = _signed_in(info, READ)
         try:
@@ -215,7 +255,11 @@ class MutationFields:
         description="Register a URL for events of your compositions; returns its secret, shown only now."
     )
     def create_webhook_endpoint(
-        self, info: Info, input: CreateWebhookEndpointInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateWebhookEndpointInput, strawberry.argument(description="The URL and its events.")
+        ],
     ) -> WebhookEndpointWithSecret:
         owner = _signed_in(info, COMPOSE)
         try:
@@ -229,7 +273,11 @@ class MutationFields:
     @strawberry_django.mutation(
         description="Delete one of your endpoints and its delivery log; returns its id."
     )
-    def delete_webhook_endpoint(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    def delete_webhook_endpoint(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The WebhookEndpoint's id.")],
+    ) -> strawberry.ID:
         owner = _signed_in(info, COMPOSE)
         try:
             services.endpoint_delete(owner, _pk(id, "WebhookEndpoint", "id"))
@@ -241,7 +289,11 @@ class MutationFields:
         description="Replace an endpoint's secret at once (pending retries are signed with the new one); "
         "returns the new secret, shown only now."
     )
-    def rotate_webhook_secret(self, info: Info, id: strawberry.ID) -> WebhookEndpointWithSecret:
+    def rotate_webhook_secret(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The WebhookEndpoint's id.")],
+    ) -> WebhookEndpointWithSecret:
         owner = _signed_in(info, COMPOSE)
         try:
             endpoint = services.endpoint_rotate_secret(owner, _pk(id, "WebhookEndpoint", "id"))
@@ -250,7 +302,13 @@ class MutationFields:
         return WebhookEndpointWithSecret(endpoint=endpoint, secret=endpoint.secret)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Try a FAILED delivery again: a new cycle of attempts.")
-    def redeliver_webhook(self, info: Info, delivery_id: strawberry.ID) -> WebhookDeliveryType:
+    def redeliver_webhook(
+        self,
+        info: Info,
+        delivery_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The id of a FAILED WebhookDelivery of yours.")
+        ],
+    ) -> WebhookDeliveryType:
         owner = _signed_in(info, COMPOSE)
         try:
             return services.delivery_redeliver(  # type: ignore[return-value]

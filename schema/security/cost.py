@@ -39,6 +39,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     NamedTypeNode,
     OperationDefinitionNode,
     OperationType,
@@ -70,6 +71,7 @@ MINIMUM_COST = 1
 INTROSPECTION_SCHEMA_COST = 100
 INTROSPECTION_TYPE_COST = 10
 PAGE_ARGUMENTS = ("first", "last")
+ENTITIES = "_entities"  # Apollo Federation's entry point for a gateway
 
 
 class PageSizeError(BadUserInput):
@@ -190,7 +192,10 @@ def _field_cost(walk: _Walk, parent: GraphQLObjectType, nodes: list[FieldNode], 
         below = _selection_cost(walk, named, selection_sets, child_page)  # type: ignore[arg-type]
 
     if is_list_type(get_nullable_type(definition.type)):  # type: ignore[arg-type]
-        size = page if page is not None else LIST_SIZES.get(coordinate, DEFAULT_LIST_SIZE)
+        if name == ENTITIES:
+            size = _entity_count(walk, nodes[0])
+        else:
+            size = page if page is not None else LIST_SIZES.get(coordinate, DEFAULT_LIST_SIZE)
         return size * (own + below)
     return own + below
 
@@ -222,6 +227,21 @@ def _page_size(walk: _Walk, coordinate: str, node: FieldNode) -> int:
             )
         sizes.append(value)
     return min(sizes) if sizes else walk.default_page_size
+
+
+def _entity_count(walk: _Walk, node: FieldNode) -> int:
+    """How many representations `_entities` was given (a gateway sends them as a variable)."""
+    for argument in node.arguments or ():
+        if argument.name.value != "representations":
+            continue
+        if isinstance(argument.value, ListValueNode):
+            return len(argument.value.values)
+        if isinstance(argument.value, VariableNode):
+            walk.page_variables.add(argument.value.name.value)
+            found = walk.variables.get(argument.value.name.value)
+            if isinstance(found, list):
+                return len(found)
+    return DEFAULT_LIST_SIZE
 
 
 def _int_value(walk: _Walk, value: ValueNode) -> int | None:
@@ -271,10 +291,15 @@ _DEPENDS_ON = LRU(512)
 _COSTS = LRU(1024)
 
 
+def _size_or_value(value: Any) -> Any:
+    return ("list", len(value)) if isinstance(value, list) else value
+
+
 def _cache_key(
     shape: tuple[Any, ...], names: tuple[str, ...], variables: Mapping[str, Any]
 ) -> Hashable | None:
-    key = (shape, tuple(variables.get(name) for name in names))
+    # A list (`_entities`' representations) counts by its length, which is all the cost reads of it.
+    key = (shape, tuple(_size_or_value(variables.get(name)) for name in names))
     try:
         hash(key)
     except TypeError:  # an unhashable value where an Int belongs (execution will refuse it): no caching
@@ -297,7 +322,7 @@ def cached_operation_cost(
     A PageSizeError is not remembered: the walk stops at the first one, and the client fixes it.
     """
     variables = variables or {}
-    shape = (query, operation_name, max_page_size, default_page_size)
+    shape = (schema, query, operation_name, max_page_size, default_page_size)
     names = _DEPENDS_ON.get(shape)
     if names is not None and (key := _cache_key(shape, names, variables)) is not None:
         found = _COSTS.get(key)

@@ -190,9 +190,11 @@ class LiveStack:
         *,
         daphne: str | None = None,
         headers: dict[str, str] | None = None,
+        url: str | None = None,
     ) -> dict[str, Any]:
+        """POST a query to /graphql of a Daphne process (the first by default), or to `url`."""
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        url = f"http://127.0.0.1:{self.ports[daphne]}/graphql" if daphne else self.http_url
+        url = url or (f"http://127.0.0.1:{self.ports[daphne]}/graphql" if daphne else self.http_url)
         request = urllib.request.Request(
             url, body, {"Content-Type": "application/json", **self.credentials(headers)}
         )

@@ -112,9 +112,14 @@ def test_the_cost_is_cached_per_document_operation_and_page_variables(
     assert len(walks) == 1
     assert cached({"n": 30, "note": "a"}) == 31
     assert len(walks) == 2
-    assert cached({"n": [1]}) == 101  # unhashable junk where an Int belongs: walked, not cached
+    # A list where an Int belongs counts as no page size (execution refuses it); lists key the cache by
+    # their length, all the cost reads of one (`_entities` representations).
     assert cached({"n": [1]}) == 101
-    assert len(walks) == 4
+    assert cached({"n": [2]}) == 101
+    assert len(walks) == 3
+    assert cached({"n": {"junk": 1}}) == 101  # unhashable: walked, not cached
+    assert cached({"n": {"junk": 1}}) == 101
+    assert len(walks) == 5
 
 
 def test_in_process_execution_reports_the_cost_without_limiting_it(db: Any) -> None:
@@ -190,3 +195,22 @@ def test_a_page_of_the_maximum_size_runs(fresh_buckets: Any) -> None:
     assert "errors" not in body
     assert body["data"]["compositions"]["totalCount"] == 0
     assert body["extensions"]["cost"]["requestedQueryCost"] == 101
+
+
+def test_entities_cost_as_many_as_the_representations_a_gateway_sent() -> None:
+    query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Composition { mood { name } } } }"
+    document = parse(query)
+
+    def cost_of(count: int) -> int:
+        representations = [{"__typename": "Composition", "id": str(i)} for i in range(count)]
+        return cost.cached_operation_cost(
+            schema._schema,
+            document,
+            query,
+            None,
+            {"r": representations},
+            max_page_size=100,
+            default_page_size=100,
+        )
+
+    assert (cost_of(1), cost_of(20)) == (2, 40)  # the Composition and its Mood, per reference

@@ -1,0 +1,126 @@
+"""Relay conventions: every Node type resolves through `node(id)` for its owner only, connections
+page with cursors, and malformed ids or cursors are the client's BAD_USER_INPUT."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db.models import Model
+from graphql import is_object_type
+from strawberry import relay
+
+from modules.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
+from schema import schema
+from tests.factories import full_composition
+from tests.graphql import caller_for, execute, user
+
+pytestmark = pytest.mark.django_db
+
+
+def webhook_endpoint(owner: Any) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(
+        owner=owner, url="https://example.com/hook", events=[EventType.COMPOSITION_SUCCEEDED], secret="s"
+    )
+
+
+def webhook_delivery(owner: Any) -> WebhookDelivery:
+    return WebhookDelivery.objects.create(
+        endpoint=webhook_endpoint(owner),
+        composition=full_composition(owner=owner),
+        event_type=EventType.COMPOSITION_SUCCEEDED,
+        seq=1,
+        status=DeliveryStatus.DELIVERED,
+    )
+
+
+# One maker per Node type: a type added to the schema without one fails the test below.
+NODE_MAKERS: dict[str, Callable[[Any], Model]] = {
+    "Composition": lambda owner: full_composition(owner=owner),
+    "WebhookEndpoint": webhook_endpoint,
+    "WebhookDelivery": webhook_delivery,
+}
+
+
+def node_types() -> list[str]:
+    node = schema._schema.get_type("Node")
+    return sorted(
+        name
+        for name, named in schema._schema.type_map.items()
+        if is_object_type(named) and node in named.interfaces  # type: ignore[union-attr]
+    )
+
+
+def test_every_node_type_has_a_maker_here() -> None:
+    assert node_types() == sorted(NODE_MAKERS)
+
+
+@pytest.mark.parametrize("type_name", sorted(NODE_MAKERS))
+def test_node_resolves_each_type_for_its_owner_and_null_for_others(type_name: str) -> None:
+    made = NODE_MAKERS[type_name](user("owner"))
+    global_id = relay.to_base64(type_name, made.pk)
+    query = "query($id: ID!) { node(id: $id) { __typename id } }"
+    mine = execute(query, {"id": global_id}, caller_for("owner"))
+    assert mine.errors is None and mine.data["node"] == {"__typename": type_name, "id": global_id}
+    theirs = execute(query, {"id": global_id}, caller_for("stranger"))
+    assert theirs.errors is None and theirs.data["node"] is None
+
+
+@pytest.mark.parametrize(
+    ("global_id", "message"),
+    [
+        ("garbage", "cannot represent a GlobalID"),
+        (relay.to_base64("Nope", 1), "no type 'Nope'"),
+        (relay.to_base64("MoodInfo", 1), "no type 'MoodInfo'"),  # a type, but not a Node
+        (relay.to_base64("Composition", "abc"), "is not a Composition id"),
+    ],
+)
+def test_a_malformed_node_id_is_bad_user_input(global_id: str, message: str) -> None:
+    result = execute("query($id: ID!) { node(id: $id) { id } }", {"id": global_id})
+    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert message in result.errors[0].message
+
+
+def connection_fields() -> list[str]:
+    query = schema._schema.query_type
+    return sorted(name for name, f in query.fields.items() if str(f.type).rstrip("!").endswith("Connection"))
+
+
+def test_connections_page_forward_with_cursors() -> None:
+    made = [full_composition(seed=i).pk for i in range(5)]
+    page = "query($after: String) { compositions(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }"  # noqa: E501
+    seen, after = [], None
+    while True:
+        result = execute(page, {"after": after})
+        assert result.errors is None, result.errors
+        connection = result.data["compositions"]
+        seen += [edge["node"]["id"] for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert seen == [relay.to_base64("Composition", pk) for pk in reversed(made)]  # newest first
+
+
+@pytest.mark.parametrize(
+    "cursor", ["garbage", relay.to_base64("arrayconnection", "abc"), relay.to_base64("x", 1)]
+)
+@pytest.mark.parametrize("field", ["compositions", "publicCompositions"])
+def test_a_cursor_no_connection_gave_is_bad_user_input(field: str, cursor: str) -> None:
+    result = execute(f"query($c: String) {{ {field}(after: $c) {{ totalCount }} }}", {"c": cursor})
+    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert result.errors[0].extensions["field"] == "after"
+
+
+def test_the_connections_checked_above_are_all_the_root_connections() -> None:
+    assert connection_fields() == ["compositions", "publicCompositions", "webhookDeliveries"]
+
+
+def test_webhook_deliveries_refuses_a_bad_cursor_too() -> None:
+    endpoint = webhook_endpoint(user())
+    result = execute(
+        'query($id: ID!) { webhookDeliveries(endpointId: $id, before: "garbage") { totalCount } }',
+        {"id": relay.to_base64("WebhookEndpoint", endpoint.pk)},
+    )
+    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert result.errors[0].extensions["field"] == "before"
