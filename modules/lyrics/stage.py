@@ -3,6 +3,8 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+from django.utils import timezone
+
 from modules.composition.artifacts import artifact_save
 from modules.composition.context import CompositionContext
 from modules.composition.elements import row_restore, row_snapshot
@@ -124,7 +126,7 @@ class _Notes:
         self.count += 1
         fraction = min(0.9, 0.1 * self.count)
         StageRun.objects.filter(composition=self.composition, name=self.stage).update(
-            progress=fraction, message=message[:200]
+            progress=fraction, message=message[:200], heartbeat_at=timezone.now()
         )
         publish_event(
             self.composition.pk, stage=self.stage, status="PROGRESS", progress=fraction, message=message

@@ -314,3 +314,17 @@ def test_in_the_pipeline_the_events_are_logged_in_order_between_started_and_succ
     assert composition.lyrics.provider == "built-in"
     # Three failed calls in a row: the next composition goes straight to the built-in writer.
     assert router.route("lyrics").reason == "built-in: no healthy provider"
+
+
+def test_a_cancelled_composition_stops_before_asking(chat_server: Callable[..., ChatServer]) -> None:
+    from modules.composition.stages import StageCancelled
+
+    chat = chat_server()
+    register(chat.endpoint)
+    context = build_context(prompt=PROMPT, mood=MOODS[1], seed=1)
+    composition = Composition.objects.create(
+        prompt=PROMPT, seed=1, context=context.to_dict(), status="CANCELLED"
+    )
+    with pytest.raises(StageCancelled):
+        STAGE.run(composition, context, lambda fraction, message: None)
+    assert chat.count == 0 and not ProviderCall.objects.exists()
