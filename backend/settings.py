@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "modules.accounts",
     "modules.moderation",
     "modules.webhooks",
+    "modules.providers",
     "subscriptions",
 ]
 
@@ -61,7 +62,7 @@ CODA_STAGES = [
 
 # Service modules beside the stages: they contribute to the schema as stages do (types.py), but
 # are not pipeline stages.
-CODA_SERVICE_MODULES = ["modules.accounts", "modules.webhooks"]
+CODA_SERVICE_MODULES = ["modules.accounts", "modules.webhooks", "modules.providers"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -228,6 +229,28 @@ CODA_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("CODA_WEBHOOK_TIMEOUT_SECOND
 CODA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("CODA_WEBHOOK_MAX_ATTEMPTS", 6))
 CODA_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("CODA_WEBHOOK_BACKOFF_SECONDS", 10))
 CODA_WEBHOOK_MAX_ENDPOINTS = int(os.environ.get("CODA_WEBHOOK_MAX_ENDPOINTS", 10))
+
+# --- providers: the registry of who does a stage's work, and routing (issue 8) ---
+# Fernet key(s) encrypting provider credentials at rest: one key, or several separated by commas
+# (the first encrypts, all decrypt: rotation). Unset: a key derived from SECRET_KEY by HKDF, so
+# changing SECRET_KEY then makes stored credentials unreadable. Make one with
+# `.venv/bin/python manage.py provider_key`.
+CODA_PROVIDER_KEY = os.environ.get("CODA_PROVIDER_KEY", "")
+# A provider call: each network wait (connect, send, read) and the whole answer are bounded by this.
+CODA_PROVIDER_TIMEOUT_SECONDS = float(os.environ.get("CODA_PROVIDER_TIMEOUT_SECONDS", 20))
+# Retries after a failed call (timeout, refused, 5xx, an answer that fails validation), before the
+# stage falls back to its built-in engine; the wait before the n-th retry is BACKOFF * 2^(n-1).
+CODA_PROVIDER_RETRIES = int(os.environ.get("CODA_PROVIDER_RETRIES", 2))
+CODA_PROVIDER_BACKOFF_SECONDS = float(os.environ.get("CODA_PROVIDER_BACKOFF_SECONDS", 0.5))
+# Health: the last WINDOW calls of a provider. It is unhealthy (skipped by the router) when its last
+# FAILURE_STREAK calls all failed, or its success rate is under MIN_SUCCESS_RATE over at least
+# FAILURE_STREAK calls; COOLDOWN seconds after its last call it is tried again.
+CODA_PROVIDER_HEALTH_WINDOW = int(os.environ.get("CODA_PROVIDER_HEALTH_WINDOW", 20))
+CODA_PROVIDER_MIN_SUCCESS_RATE = float(os.environ.get("CODA_PROVIDER_MIN_SUCCESS_RATE", 0.5))
+CODA_PROVIDER_FAILURE_STREAK = int(os.environ.get("CODA_PROVIDER_FAILURE_STREAK", 3))
+CODA_PROVIDER_COOLDOWN_SECONDS = float(os.environ.get("CODA_PROVIDER_COOLDOWN_SECONDS", 300))
+# Calls kept in the log per provider (the admin shows them); older ones are deleted.
+CODA_PROVIDER_CALL_LOG = int(os.environ.get("CODA_PROVIDER_CALL_LOG", 200))
 
 # --- limits: query cost, rate limits, persisted queries, error masking (issue 6) ---
 # Query cost (schema/security/cost.py: objects 1, scalars 0, lists x their page size or estimate,

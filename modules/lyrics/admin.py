@@ -6,7 +6,7 @@ from .models import LyricLine, Lyrics
 class LyricsInline(admin.StackedInline):
     model = Lyrics
     extra = 0
-    fields = ("title", "source", "text")
+    fields = ("title", "source", "provider", "text")
 
 
 ELEMENT_INLINES = [LyricsInline]
@@ -20,8 +20,8 @@ class LyricLineInline(admin.TabularInline):
 
 @admin.register(Lyrics)
 class LyricsAdmin(admin.ModelAdmin):
-    list_display = ("composition", "title", "source")
-    list_filter = ("source",)
+    list_display = ("composition", "title", "source", "provider")
+    list_filter = ("source", "provider")
     search_fields = ("title", "text", "composition__prompt")
     inlines = [LyricLineInline]
 

@@ -126,10 +126,15 @@ def write_lyrics(ctx: CompositionContext, seed: int) -> LyricsResult:
     themes = theme_words(ctx.prompt)
     if ctx.instrumental or not ctx.vocal_phrases:
         return LyricsResult([], SOURCE_GENERATED, _title_case(" ".join(w for w, _ in themes[:3])), [])
-    user = ctx.inputs.get("lyrics")
-    if user is not None and _tokens(str(user)):
-        return _fit_user(ctx, str(user))
+    if has_user_lyrics(ctx):
+        return _fit_user(ctx, str(ctx.inputs["lyrics"]))
     return _Writer(ctx, seed, themes).write()
+
+
+def has_user_lyrics(ctx: CompositionContext) -> bool:
+    """The request gave its own lyrics (with at least one sung word): they are fitted, not written."""
+    user = ctx.inputs.get("lyrics")
+    return user is not None and bool(_tokens(str(user)))
 
 
 # --------------------------------------------------------------------------- themes and family
@@ -667,6 +672,39 @@ def _title(hook: str) -> str:
 def _tokens(text: str) -> list[str]:
     """Sung words of a line: letters, digits and inner apostrophes."""
     return re.findall(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z0-9]+)*", text)
+
+
+def sung_words(text: str) -> list[str]:
+    """The words of a line that are sung."""
+    return _tokens(text)
+
+
+def syllable_count(text: str) -> int:
+    """Sung syllables of a line, counted as the fitting counts them (CMU dictionary, else estimated)."""
+    return sum(make_word(token).syllables for token in _tokens(text))
+
+
+def fit_lines(
+    ctx: CompositionContext, texts: list[str], title: str, source: str = SOURCE_GENERATED
+) -> LyricsResult:
+    """Lines written elsewhere (a provider), one per vocal phrase in order, fitted as user lyrics
+    are: a line whose syllable count differs from its phrase's onsets is re-timed over the phrase.
+    Rhyme letters are what the words really rhyme, not what was asked."""
+    if len(texts) != len(ctx.vocal_phrases):
+        raise ValueError(f"{len(texts)} lines for {len(ctx.vocal_phrases)} vocal phrases")
+    sections = {s.index: s for s in ctx.sections}
+    lines = [
+        _fit_line(
+            text, phrase, sections[phrase.section_index].name if phrase.section_index in sections else "verse"
+        )
+        for text, phrase in zip(texts, ctx.vocal_phrases, strict=True)
+    ]
+    _letter_user_rhymes(lines)
+    hook = next(
+        (line.text for line in lines if line.section_name == "chorus"), lines[0].text if lines else ""
+    )
+    themes = [w for w, _ in theme_words(ctx.prompt)]
+    return LyricsResult(lines, source, title.strip() or _title(hook), themes, "")
 
 
 def _fit_user(ctx: CompositionContext, text: str) -> LyricsResult:

@@ -7,6 +7,12 @@ class Lyrics(models.Model):
     composition = models.OneToOneField(Composition, on_delete=models.CASCADE, related_name="lyrics")
     title = models.CharField(max_length=200, blank=True, default="")
     source = models.CharField(max_length=16, help_text="generated or user")
+    provider = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Who wrote generated lyrics: a provider, or 'built-in'; empty for the user's own",
+    )
     text = models.TextField(blank=True, default="")
 
     class Meta:

@@ -3,14 +3,22 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+from django.utils import timezone
+
 from modules.composition.artifacts import artifact_save
 from modules.composition.context import CompositionContext
 from modules.composition.elements import row_restore, row_snapshot
-from modules.composition.models import Composition
-from modules.composition.stages import InputError, Progress, Stage, stage_seed
+from modules.composition.models import Composition, StageRun, Status
+from modules.composition.stages import InputError, Progress, Stage, StageCancelled, stage_seed
 from modules.moderation.services import ModerationRejected, moderation_flag_generated, moderator_fingerprint
+from modules.providers import router
+from modules.providers.models import BUILT_IN, CallOutcome, Provider
+from modules.providers.selectors import routing_fingerprint
+from modules.providers.services import ProviderFailed, Unusable, provider_ask
+from subscriptions.events import publish_event
 
-from .engine import SOURCE_GENERATED, LyricsResult, write_lyrics
+from .engine import SOURCE_GENERATED, LyricsResult, has_user_lyrics, write_lyrics
+from .llm import Fitted, InvalidLyrics, chat_messages, lyrics_ask, parse_answer
 from .lrc import to_lrc
 from .models import LyricLine, Lyrics
 
@@ -19,8 +27,11 @@ MAX_LYRICS_CHARS = 5000
 MODERATION_RETRIES = 3
 
 
+STAGE_NAME = "lyrics"
+
+
 class LyricsStage(Stage):
-    name = "lyrics"
+    name = STAGE_NAME
     needs = ("arrangement",)
     reads = (
         "prompt",
@@ -46,15 +57,21 @@ class LyricsStage(Stage):
 
     def fingerprint(self) -> dict[str, Any]:
         # Flagged lyrics are rewritten, so the moderator takes part in choosing the words.
-        return {"moderator": moderator_fingerprint()}
+        found: dict[str, Any] = {"moderator": moderator_fingerprint()}
+        # So do the providers that may write them (none configured: the hash is what it always was).
+        providers = routing_fingerprint(self.name)
+        if providers:
+            found["providers"] = providers
+        return found
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
-        result = _moderated(composition, context, stage_seed(context, self.name))
+        result, writer = _written(composition, context, stage_seed(context, self.name))
         Lyrics.objects.filter(composition=composition).delete()
         lyrics = Lyrics.objects.create(
             composition=composition,
             title=result.title,
             source=result.source,
+            provider=writer,
             text=_as_text(result.lines),
         )
         LyricLine.objects.bulk_create(
@@ -91,6 +108,86 @@ class LyricsStage(Stage):
             lyrics = row_restore(Lyrics, data["Lyrics"], artifacts, composition=composition)
             for line in data["lines"]:
                 row_restore(LyricLine, line, artifacts, lyrics=lyrics)
+
+
+class _Notes:
+    """Tells a client watching progress what the providers did: each note is a PROGRESS event of
+    the stage, logged and published at once (never coalesced, unlike fine-grained progress), and
+    the stage run's message. A cancelled composition stops here, as at any progress report."""
+
+    def __init__(self, composition: Composition, stage: str) -> None:
+        self.composition = composition
+        self.stage = stage
+        self.count = 0
+
+    def __call__(self, message: str) -> None:
+        if Composition.objects.filter(pk=self.composition.pk, status=Status.CANCELLED).exists():
+            raise StageCancelled()
+        self.count += 1
+        fraction = min(0.9, 0.1 * self.count)
+        StageRun.objects.filter(composition=self.composition, name=self.stage).update(
+            progress=fraction, message=message[:200], heartbeat_at=timezone.now()
+        )
+        publish_event(
+            self.composition.pk, stage=self.stage, status="PROGRESS", progress=fraction, message=message
+        )
+
+
+def _written(composition: Composition, context: CompositionContext, seed: int) -> tuple[LyricsResult, str]:
+    """The lyrics and who wrote them: the user's own (""), the provider the router chose, or the
+    built-in writer (when chosen, and whenever the provider fails)."""
+    if has_user_lyrics(context):
+        return write_lyrics(context, seed), ""
+    route = router.route(STAGE_NAME, composition.owner)
+    if route.provider is None:
+        if route.passed_over:  # providers exist but none may be asked: say why
+            _Notes(composition, STAGE_NAME)(route.reason)
+        return _moderated(composition, context, seed), BUILT_IN
+    notes = _Notes(composition, STAGE_NAME)
+    notes(f"asking {route.reason}")
+    try:
+        fitted = _from_provider(route.provider, composition, context, seed, notes)
+    except ProviderFailed as failure:
+        notes(f"fell back to built-in: {failure}")
+        return _moderated(composition, context, seed), BUILT_IN
+    return fitted.result, route.provider.name
+
+
+def _from_provider(
+    provider: Provider, composition: Composition, context: CompositionContext, seed: int, notes: _Notes
+) -> Fitted:
+    """Lyrics from `provider`, checked and fitted; ProviderFailed when no attempt gave usable ones."""
+    ask = lyrics_ask(context)
+
+    def accept(content: str) -> Fitted:
+        try:
+            fitted = parse_answer(content, ask, context)
+        except InvalidLyrics as error:
+            raise Unusable(CallOutcome.INVALID, f"answered unusable lyrics: {error}") from None
+        text = f"{fitted.result.title}\n{_as_text(fitted.result.lines)}"
+        verdict = moderation_flag_generated(composition, "generated_lyrics", text)
+        if verdict is not None:
+            raise Unusable(
+                CallOutcome.REJECTED, f"wrote lyrics the content check refused (rule: {verdict.rule})"
+            )
+        return fitted
+
+    answer = provider_ask(
+        provider,
+        stage=STAGE_NAME,
+        messages=chat_messages(ask),
+        seed=seed,
+        accept=accept,
+        notify=notes,
+        composition=composition,
+    )
+    fitted = answer.value
+    notes(
+        f"lyrics by provider '{provider.name}' (attempt {answer.attempt}, {answer.duration_ms} ms): "
+        f"{len(fitted.result.lines)} lines, {fitted.on_count + fitted.retimed} written, "
+        f"{fitted.on_count} on their syllable count, {fitted.retimed} re-timed"
+    )
+    return fitted
 
 
 def _moderated(composition: Composition, context: CompositionContext, seed: int) -> LyricsResult:

@@ -47,6 +47,11 @@ class LyricsType:
     source: str = strawberry_django.field(
         description="generated (written by Coda) or user (your `lyrics` input, fitted to the melody)."
     )
+    provider: str = strawberry_django.field(
+        description="Who wrote generated lyrics: the name of the provider the router chose (see the "
+        "`providers` query), or 'built-in' for Coda's own offline writer, also used when a provider "
+        "failed; empty for your own lyrics."
+    )
     text: str = strawberry_django.field(
         description="The whole lyrics as plain text: one line per sung line, a blank line between sections."
     )
