@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
 from django.db.models import Prefetch
 from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
 
+from modules.accounts.caller import COMPOSE, READ
 from schema.context import caller
+from schema.errors import NotFound
+from schema.permissions import HasScope
 from schema.resolvers import loaded_only
 from schema.scalars import JSONObject
 
-from . import models
+from . import models, services
 from .artifacts import artifact_url
-from .selectors import composition_mine
+from .selectors import composition_mine, compositions_visible_to
+from .stages import InputError
 
 
 @strawberry.enum(description="Where the composition is in its making.")
@@ -86,10 +92,49 @@ class StageRunType:
         return StageStatus(root.status)
 
 
-@strawberry.type(description="Where a context value came from: prompt, input, genre, mood, seed or default.")
+@strawberry.type(
+    description="Where a context value came from: prompt, input, genre, mood, seed, default, or profile "
+    "(your preference profile, applied only where the prompt and inputs left the choice open)."
+)
 class ContextSource:
     field: str
     source: str
+
+
+@strawberry.type(description="A value and its weight: a genre in a preference, a voice in a prior...")
+class WeightedChoice:
+    value: str = strawberry.field(description="A genre, mood, key, mode, voice or GM program number.")
+    weight: float = strawberry.field(description="-1 (avoided) .. 1 (preferred); 0 is neutral.")
+
+
+@strawberry.type(
+    description="A leaning the composition started with, for a choice its prompt might leave open; the "
+    "stages applied it only where the prompt and inputs did (see `sources`)."
+)
+class ContextPrior:
+    choice: str = strawberry.field(
+        description="moods, genres, tempo, keys, scales, voices, loudness or programs."
+    )
+    source: str = strawberry.field(description="Where the prior came from, e.g. profile.")
+    weights: list[WeightedChoice] = strawberry.field(
+        description="For a categorical choice: how much each value is preferred or avoided."
+    )
+    value: float | None = strawberry.field(
+        description="For tempo (bpm) or loudness (LUFS): the preferred value."
+    )
+    strength: float | None = strawberry.field(
+        description="For tempo or loudness: how far (0 .. 1) it pulls an open value towards `value`."
+    )
+
+    @classmethod
+    def from_stored(cls, choice: str, data: dict[str, Any]) -> ContextPrior:
+        return cls(
+            choice=choice,
+            source=data.get("source", ""),
+            weights=[WeightedChoice(value=k, weight=w) for k, w in (data.get("weights") or {}).items()],
+            value=data.get("value"),
+            strength=data.get("strength"),
+        )
 
 
 @strawberry.type(name="GenreShare", description="A genre and its weight in a blend (weights sum to 1).")
@@ -114,6 +159,9 @@ class CompositionContextType:
     loudness_target: float | None
     total_beats: float
     sources: list[ContextSource]
+    priors: list[ContextPrior] = strawberry.field(
+        description="Leanings from your preference profile the composition started with."
+    )
 
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> CompositionContextType:
@@ -135,6 +183,7 @@ class CompositionContextType:
             loudness_target=data.get("loudness_target"),
             total_beats=data.get("total_beats", 0.0),
             sources=[ContextSource(field=k, source=v) for k, v in sorted(data.get("sources", {}).items())],
+            priors=[ContextPrior.from_stored(k, v) for k, v in sorted((data.get("priors") or {}).items())],
         )
 
 
@@ -254,6 +303,115 @@ class UpdateCompositionInput:
     voice: str | None = None
     lyrics: str | None = None
     instrumental: bool | None = None
+
+
+@strawberry.type(name="ElementChange", description="An element that differs between two states, and where.")
+class ElementChangeType:
+    element: str = strawberry.field(description="The stage whose element it is: mood, genre, arrangement...")
+    fields: list[str] = strawberry.field(
+        description='"Model.field" entries that differ, e.g. "Layer.notes"; "Model.rows" when the number '
+        "of rows does."
+    )
+
+
+@strawberry.type(name="ContextChange", description="A context field that differs between two states.")
+class ContextChangeType:
+    field: str = strawberry.field(
+        description='A context field (tempo, key, genres...), or "inputs.x", "sources.x", "priors.x".'
+    )
+    before: JSON | None = strawberry.field(description="Its value in `a`; null when absent or not compact.")
+    after: JSON | None = strawberry.field(description="Its value in `b`; null when absent or not compact.")
+    compact: bool = strawberry.field(
+        description="False when the values are too long to show (sections, chords, lyrics...)."
+    )
+
+
+@strawberry.enum(name="FileChangeKind", description="How a file differs between two states.")
+class FileChangeKind(Enum):
+    ADDED = strawberry.enum_value("ADDED", description="Only `b` has a file of this name.")
+    REMOVED = strawberry.enum_value("REMOVED", description="Only `a` has a file of this name.")
+    CHANGED = strawberry.enum_value("CHANGED", description="Both have one, and they are different files.")
+
+
+@strawberry.type(name="FileChange", description="A file that differs between two states, by name.")
+class FileChangeType:
+    name: str = strawberry.field(description="The file's name, e.g. master.wav.")
+    change: FileChangeKind = strawberry.field(description="Added, removed or changed.")
+
+
+@strawberry.type(name="VersionDiff", description="What changed from version `a` to version `b`.")
+class VersionDiffType:
+    a: int = strawberry.field(description="The earlier side: a version number.")
+    b: int | None = strawberry.field(description="The later side: a version number, or null for now.")
+    elements: list[ElementChangeType] = strawberry.field(description="Elements that differ, pipeline order.")
+    context: list[ContextChangeType] = strawberry.field(description="Context fields that differ, by name.")
+    files: list[FileChangeType] = strawberry.field(description="Files that differ, by name.")
+
+    @classmethod
+    def of(cls, diff: services.VersionDiff) -> VersionDiffType:
+        return cls(
+            a=diff.a,
+            b=diff.b,
+            elements=[ElementChangeType(element=e.element, fields=e.fields) for e in diff.elements],
+            context=[
+                ContextChangeType(field=c.field, before=c.before, after=c.after, compact=c.compact)
+                for c in diff.context
+            ],
+            files=[FileChangeType(name=f.name, change=FileChangeKind(f.change)) for f in diff.files],
+        )
+
+
+def _root() -> Any:
+    """schema.root, which builds the Composition type from this module's parts: imported when a
+    resolver runs (by then it is loaded), never at import time."""
+    from schema import root
+
+    return root
+
+
+class QueryFields:
+    @strawberry_django.field(
+        description="What changed between two versions of a composition you may read: elements (and "
+        "their fields), context fields and files. Leave `b` out to compare `a` with the composition now.",
+        extensions=[HasScope(READ)],
+    )
+    def version_diff(
+        self,
+        info: Info,
+        composition_id: Annotated[strawberry.ID, strawberry.argument(description="The composition.")],
+        a: Annotated[int, strawberry.argument(description="The earlier version's number.")],
+        b: Annotated[
+            int | None, strawberry.argument(description="The later version's number; null: as it is now.")
+        ] = None,
+    ) -> VersionDiffType:
+        root = _root()
+        pk = root.composition_pk(composition_id)
+        composition = compositions_visible_to(caller(info)).filter(pk=pk).first()
+        if composition is None:
+            raise NotFound(f"no composition with id {composition_id}", id=str(composition_id))
+        try:
+            return VersionDiffType.of(services.version_diff(composition, a, b))
+        except InputError as error:
+            raise root.as_graphql_error(error) from None
+
+
+class MutationFields:
+    @strawberry_django.mutation(
+        description="Make an earlier version current again without recomputing anything: its elements, "
+        "context and files come back as stored. What the composition was is kept as a new version first.",
+        extensions=[HasScope(COMPOSE)],
+    )
+    def restore_version(
+        self,
+        info: Info,
+        composition_id: Annotated[strawberry.ID, strawberry.argument(description="Your composition.")],
+        number: Annotated[int, strawberry.argument(description="The version to restore.")],
+    ) -> Annotated[Composition, strawberry.lazy("schema.root")]:  # noqa: F821
+        root = _root()
+        try:
+            return services.version_restore(root.composition_for_change(info, composition_id), number)
+        except InputError as error:
+            raise root.as_graphql_error(error) from None
 
 
 __all__ = ["ArtifactType", "CompositionFields", "CreateCompositionInput", "relay"]
