@@ -179,12 +179,24 @@ def _version(composition: Composition, number: int, field: str) -> Version:
     return version
 
 
+FINISHED_RUNS = {StageStatus.SUCCEEDED, StageStatus.SKIPPED}
+
+
 def version_restore(composition: Composition, number: int) -> Composition:
     """Make version `number` current again, recomputing nothing: its elements, context, inputs,
-    stage runs and files come back as they were stored. What the composition was until now is
-    kept as a new version first, so a restore loses nothing and can itself be undone."""
+    stage runs and files come back as they were stored, and the composition is SUCCEEDED (a failed
+    change is undone this way). What the composition was until now is kept as a new version first,
+    so a restore loses nothing and can itself be undone. Only versions of a finished song can be
+    restored; a version kept before stage runs were recorded is restored as it is, status unchanged."""
     _ensure_idle(composition, "restore a version")
     version = _version(composition, number, "number")
+    unfinished = sorted(n for n, run in version.stages.items() if run.get("status") not in FINISHED_RUNS)
+    if unfinished:
+        raise InputError(
+            "number",
+            f"version {number} is not a finished song ({', '.join(unfinished)} did not succeed); "
+            "only finished versions can be restored",
+        )
     with transaction.atomic():
         locked = Composition.objects.select_for_update().get(pk=composition.pk)
         _ensure_idle(locked, "restore a version")  # a rerun may have started meanwhile
@@ -208,6 +220,7 @@ def version_restore(composition: Composition, number: int) -> Composition:
             duration_seconds=context.get("duration_seconds", locked.duration_seconds),
             instrumental=context.get("instrumental", locked.instrumental),
             updated_at=timezone.now(),
+            **({"status": Status.SUCCEEDED, "error": ""} if version.stages else {}),
         )
     composition.refresh_from_db()
     return composition

@@ -121,6 +121,35 @@ def test_restoring_a_version_brings_back_its_elements_context_and_files_without_
     )
 
 
+def test_restoring_undoes_a_failed_change_and_a_failed_state_cannot_be_restored(
+    django_capture_on_commit_callbacks: Any, settings: Any, tmp_path: Path
+) -> None:
+    alice = user("alice")
+    song = composed(alice)
+    good = {"lyrics": song.lyrics.text, "files": current_files(song)}
+    broken = tmp_path / "broken.sf2"
+    broken.write_text("this is not a soundfont")
+    settings.CODA_SOUNDFONT = str(broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        composition_regenerate(song, "lyrics", seed=8)
+    song.refresh_from_db()
+    assert (song.status, song.stages.get(name="mastering").status) == ("FAILED", "FAILED")
+
+    data_of(RESTORE, {"id": gid(song.pk), "number": 1}, caller_for(alice))
+    song.refresh_from_db()
+    assert (song.status, song.error) == ("SUCCEEDED", "")
+    assert set(song.stages.values_list("status", flat=True)) == {"SUCCEEDED"}
+    assert (song.lyrics.text, current_files(song)) == (good["lyrics"], good["files"])
+
+    failed = execute(RESTORE, {"id": gid(song.pk), "number": 2}, caller_for(alice))
+    assert failed.errors[0].extensions == {"code": "BAD_USER_INPUT", "field": "number"}
+    assert failed.errors[0].message == (
+        "version 2 is not a finished song (mastering did not succeed); only finished versions can be restored"
+    )
+    song.refresh_from_db()
+    assert song.status == "SUCCEEDED" and song.versions.count() == 2
+
+
 def test_version_diff_names_the_changed_elements_context_fields_and_files(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
