@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from strawberry import relay
 
 from modules.accounts.caller import READ, Caller
-from modules.composition.services import composition_share
+from modules.composition.services import composition_create, composition_share
 from modules.feedback.models import Feedback
 from tests.factories import full_composition
 from tests.graphql import caller_for, data_of, execute, user
@@ -181,6 +181,27 @@ def test_preferences_are_learnt_explained_and_reset() -> None:
     )
     # One explanation: the genre's weight (a dislike alone starts no tempo preference).
     assert [(e["attribute"], e["feedbackId"]) for e in fresh["explanations"]] == [("genres", again["id"])]
+
+
+def test_a_new_composition_shows_the_priors_it_started_with() -> None:
+    alice = user("alice")
+    given(alice, song_of(alice), "DISLIKE", element="VOICE")
+    mine = composition_create(prompt="a song for tonight", seed=1, caller=caller_for(alice), start=False)
+    theirs = composition_create(prompt="a song for tonight", seed=1, caller=caller_for("bob"), start=False)
+    query = """query($id: ID!) { composition(id: $id) { context {
+      priors { choice source weights { value weight } value strength } } } }"""
+    shown = data_of(query, {"id": gid("Composition", mine.pk)}, caller_for(alice))["composition"]["context"]
+    assert shown["priors"] == [
+        {
+            "choice": "voices",
+            "source": "profile",
+            "weights": [{"value": "alto", "weight": -0.4621}],
+            "value": None,
+            "strength": None,
+        }
+    ]
+    other = data_of(query, {"id": gid("Composition", theirs.pk)}, caller_for("bob"))["composition"]["context"]
+    assert other["priors"] == []
 
 
 def feedback_ids_seen(who: Any, song: Any) -> list[str]:
