@@ -3,16 +3,21 @@ typed errors; explanations; reset; a fixed number of queries."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
+from django.test import AsyncRequestFactory
 from django.test.utils import CaptureQueriesContext
 from strawberry import relay
 
 from modules.accounts.caller import READ, Caller
 from modules.composition.services import composition_create, composition_share
 from modules.feedback.models import Feedback
+from schema import schema
+from schema.views import CodaGraphQLView
 from tests.factories import full_composition
 from tests.graphql import caller_for, data_of, execute, user
 
@@ -297,3 +302,41 @@ def test_a_page_of_compositions_with_feedback_costs_the_same_queries_for_1_and_1
         return len(captured.captured_queries)
 
     assert queries(1) == queries(10)
+
+
+@pytest.mark.django_db(transaction=True)  # the ORM runs in asgiref's thread, outside a test transaction
+async def test_the_async_view_serves_feedback_preferences_and_versions() -> None:
+    """Through the HTTP view as Daphne runs it (async): the ORM resolvers hop to a thread."""
+    alice = await sync_to_async(user)("alice")
+    song = await sync_to_async(song_of)(alice)
+    view = CodaGraphQLView.as_view(schema=schema)
+
+    async def post(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        request = AsyncRequestFactory().post(
+            "/graphql", data={"query": query, "variables": variables}, content_type="application/json"
+        )
+        request.caller = caller_for(alice)  # type: ignore[attr-defined]
+        answer = json.loads((await view(request)).content)
+        assert "errors" not in answer, answer["errors"]
+        return answer["data"]
+
+    try:
+        composition = {"compositionId": gid("Composition", song.pk)}
+        await post(SUBMIT, {"input": {**composition, "kind": "LIKE", "element": "GENRE"}})
+        seen = await post(ON_COMPOSITION, {"id": composition["compositionId"]})
+        assert [f["element"] for f in seen["composition"]["feedback"]] == ["GENRE"]
+        prefs = await post(PREFERENCES, {"attribute": "genres"})
+        assert prefs["me"]["preferences"]["genres"] == [{"value": "electronic", "weight": 0.4621}]
+        diff = await post(
+            "query($id: ID!) { versionDiff(compositionId: $id, a: 1) { files { name change } } }",
+            {"id": composition["compositionId"]},
+        )
+        files = {f["name"]: f["change"] for f in diff["versionDiff"]["files"]}
+        assert files["master.wav"] == "ADDED" and "vocal.mid" not in files  # version 1 kept vocal.mid only
+        restored = await post(
+            "mutation($id: ID!) { restoreVersion(compositionId: $id, number: 1) { versions { number } } }",
+            {"id": composition["compositionId"]},
+        )
+        assert [v["number"] for v in restored["restoreVersion"]["versions"]] == [2, 1]
+    finally:
+        await sync_to_async(connections.close_all)()

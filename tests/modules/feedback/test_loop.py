@@ -61,9 +61,7 @@ def chosen(composition: Composition) -> dict[str, Any]:
     }
 
 
-def test_liking_slow_jazz_and_disliking_rock_moves_an_open_prompt_there_and_no_one_else(
-    django_capture_on_commit_callbacks: Any,
-) -> None:
+def test_liking_slow_jazz_and_disliking_rock_moves_an_open_prompt_there_and_no_one_else() -> None:
     alice, bob = user("alice"), user("bob")
     before_alice, before_bob = composed(alice), composed(bob)
     assert chosen(before_alice) == chosen(before_bob), (
