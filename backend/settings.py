@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "modules.moderation",
     "modules.webhooks",
     "modules.providers",
+    "modules.feedback",
     "subscriptions",
 ]
 
@@ -62,7 +63,11 @@ CODA_STAGES = [
 
 # Service modules beside the stages: they contribute to the schema as stages do (types.py), but
 # are not pipeline stages.
-CODA_SERVICE_MODULES = ["modules.accounts", "modules.webhooks", "modules.providers"]
+CODA_SERVICE_MODULES = ["modules.accounts", "modules.webhooks", "modules.providers", "modules.feedback"]
+
+# Callables (caller=, prompt=, inputs=) -> {choice: prior} that lean the choices a prompt leaves open
+# (modules/composition/priors.py); the stages record such choices with the source "profile".
+CODA_CONTEXT_PRIORS = ["modules.feedback.priors.preference_prior"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -24,7 +24,12 @@ from modules.accounts.sessions import caller_with_session
 from modules.composition import models, services
 from modules.composition.selectors import compositions_owned_by, compositions_visible_to
 from modules.composition.stages import InputError
-from modules.composition.types import CompositionVisibility, CreateCompositionInput, UpdateCompositionInput
+from modules.composition.types import (
+    CompositionVisibility,
+    CreateCompositionInput,
+    UpdateCompositionInput,
+    VersionDiffType,
+)
 from subscriptions.stream import composition_events, user_events
 from subscriptions.types import ProgressEvent
 
@@ -161,6 +166,29 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
             return models.Composition.objects.filter(visibility=models.Visibility.PUBLIC).order_by(  # type: ignore[return-value]
                 "-created_at", "-id"
             )
+
+        @strawberry_django.field(
+            description="What changed between two versions of a composition you may read: elements (and "
+            "their fields), context fields and files. Leave `b` out to compare `a` with the composition now.",
+            extensions=[HasScope(READ)],
+        )
+        def version_diff(
+            self,
+            info: Info,
+            composition_id: Annotated[strawberry.ID, strawberry.argument(description="The composition.")],
+            a: Annotated[int, strawberry.argument(description="The earlier version's number.")],
+            b: Annotated[
+                int | None, strawberry.argument(description="The later version's number; null: as it is now.")
+            ] = None,
+        ) -> VersionDiffType:
+            pk = composition_pk(composition_id)
+            composition = compositions_visible_to(caller(info)).filter(pk=pk).first()
+            if composition is None:
+                raise NotFound(f"no composition with id {composition_id}", id=str(composition_id))
+            try:
+                return VersionDiffType.of(services.version_diff(composition, a, b))
+            except InputError as error:
+                raise as_graphql_error(error) from None
 
     class CoreMutation:
         @strawberry_django.mutation(
@@ -305,6 +333,22 @@ def core_operations(Composition: type) -> tuple[type, type, type]:
         ) -> Composition:
             try:
                 return services.composition_unshare(composition_for_change(info, id), username)
+            except InputError as error:
+                raise as_graphql_error(error) from None
+
+        @strawberry_django.mutation(
+            description="Make an earlier version current again without recomputing anything: its elements, "
+            "context and files come back as stored. What the composition was is kept as a new version first.",
+            extensions=[HasScope(COMPOSE)],
+        )
+        def restore_version(
+            self,
+            info: Info,
+            composition_id: Annotated[strawberry.ID, strawberry.argument(description="Your composition.")],
+            number: Annotated[int, strawberry.argument(description="The version to restore.")],
+        ) -> Composition:
+            try:
+                return services.version_restore(composition_for_change(info, composition_id), number)
             except InputError as error:
                 raise as_graphql_error(error) from None
 

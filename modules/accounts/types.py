@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from strawberry.types import Info
 
 from modules.composition.stages import InputError
+from schema.build import contributions, merged_namespace
 from schema.context import caller
 from schema.errors import BadUserInput, Unauthenticated
 from schema.permissions import IsSignedIn
@@ -64,8 +65,9 @@ class CreatedApiToken:
     )
 
 
-@strawberry.type(description="The signed-in caller.")
-class Me:
+class MeCore:
+    """Me's own fields; other modules add theirs as `types.MeFields` (feedback: `preferences`)."""
+
     username: str = strawberry.field(description="Your username.")
     email: str = strawberry.field(description="Your email address; empty if you gave none.")
     scopes: list[str] = strawberry.field(
@@ -76,6 +78,13 @@ class Me:
     @strawberry_django.field(description="Your API tokens, newest first, revoked ones included.")
     def api_tokens(self, info: Info) -> list[ApiTokenType]:
         return list(ApiToken.objects.filter(user_id=caller(info).user_id))  # type: ignore[arg-type]
+
+
+Me = strawberry.type(
+    type("Me", (), merged_namespace([MeCore, *contributions("MeFields")])),
+    name="Me",
+    description="The signed-in caller.",
+)
 
 
 def _me(info: Info) -> Me:

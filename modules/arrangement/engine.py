@@ -16,6 +16,7 @@ from modules.composition.context import (
     SCALES,
     SOURCE_INPUT,
     SOURCE_MOOD,
+    SOURCE_PROFILE,
     SOURCE_SEED,
     ChordEvent,
     CompositionContext,
@@ -236,14 +237,19 @@ def arrange(ctx: CompositionContext, seed: int) -> ArrangementResult:
     if requested_scale in SCALES:
         scale, scale_source = str(requested_scale), SOURCE_INPUT
     else:
+        # The mood's candidate modes, decided by the genre's progressions, leaned by a "scales" prior.
         candidates = harmony.mode_candidates(ctx.mood, mood_energy)
-        scale, scale_source = harmony.choose_scale(candidates, style.progressions), SOURCE_MOOD
+        scale = harmony.choose_scale(candidates, style.progressions, ctx.prior_weights("scales"))
+        unleaned = harmony.choose_scale(candidates, style.progressions)
+        scale_source = SOURCE_MOOD if scale == unleaned else SOURCE_PROFILE
 
     requested_key = ctx.inputs.get("key")
     if requested_key:
         key, key_source = NOTE_NAMES[pitch_class(str(requested_key))], SOURCE_INPUT
     else:
-        key, key_source = harmony.choose_key(_rng(seed, "key"), scale), SOURCE_SEED
+        key = harmony.choose_key(_rng(seed, "key"), scale, ctx.prior_weights("keys"))
+        unleaned = harmony.choose_key(_rng(seed, "key"), scale)
+        key_source = SOURCE_SEED if key == unleaned else SOURCE_PROFILE
     tonic = pitch_class(key)
 
     sections = plan_sections(float(ctx.duration_seconds), tempo, mood_energy, ctx.instrumental)

@@ -16,7 +16,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from modules.composition.context import NOTE_NAMES, SCALES, ChordEvent, MoodInfo, SectionPlan
+from modules.composition.context import NOTE_NAMES, SCALES, ChordEvent, MoodInfo, SectionPlan, prior_factor
 
 MAJOR_STEPS = SCALES["major"]
 
@@ -179,14 +179,19 @@ def wants_sevenths(mood: MoodInfo | None, scale: str) -> bool:
     return bool(words & _WORDS_DREAMY) and scale in ("major", "lydian")
 
 
-def choose_scale(candidates: list[str], families: list[str]) -> str:
-    """The candidate mode best served by the genre's progression families (mood order breaks ties)."""
+SCALE_PRIOR_SHARE = 0.15  # a fully liked mode gains this much score: more than one rank of mood order
+
+
+def choose_scale(candidates: list[str], families: list[str], prior: dict[str, float] | None = None) -> str:
+    """The candidate mode best served by the genre's progression families (mood order breaks ties);
+    a "scales" prior leans among the mood's candidates only, never past them."""
     parsed = [p for p in (parse_family(f) for f in families) if p]
-    best_mode, best_score = candidates[0], -1.0
+    best_mode, best_score = candidates[0], -1e9
     for rank, mode in enumerate(candidates):
         fits = [family_fit(p, mode) for p in parsed]
         top = max(fits, default=0.0)
         score = (top if top >= FIT_THRESHOLD else 0.5) - 0.12 * rank
+        score += SCALE_PRIOR_SHARE * max(-1.0, min(1.0, (prior or {}).get(mode, 0.0)))
         if score > best_score:
             best_mode, best_score = mode, score
     return best_mode
@@ -204,8 +209,12 @@ def fitting_families(scale: str, families: list[str]) -> list[str]:
     return [name for _, _, name in sorted(scored)] or list(MODE_FAMILIES[scale])
 
 
-def choose_key(rng: random.Random, scale: str) -> str:
+def choose_key(rng: random.Random, scale: str, prior: dict[str, float] | None = None) -> str:
+    """A tonic drawn by how common it is in the mode, each weight multiplied by the "keys" prior."""
     weights = _KEY_WEIGHTS_MINOR if scale in MINOR_MODES else _KEY_WEIGHTS_MAJOR
+    if prior:
+        leaned = zip(weights, NOTE_NAMES, strict=True)
+        weights = tuple(w * prior_factor(prior.get(name, 0.0)) for w, name in leaned)
     return rng.choices(NOTE_NAMES, weights=weights, k=1)[0]
 
 

@@ -28,6 +28,7 @@ class ArrangementStage(Stage):
         "inputs.scale",
         "inputs.tempo",
     )
+    priors = ("keys", "scales")
     element_models = (Section, Layer)
 
     def validate(self, inputs: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -24,6 +25,22 @@ SOURCE_GENRE = "genre"  # a default of the chosen genre blend
 SOURCE_MOOD = "mood"  # derived from the mood
 SOURCE_SEED = "seed"  # chosen by the seeded random generator
 SOURCE_DEFAULT = "default"  # a fixed default
+SOURCE_PROFILE = "profile"  # the caller's preference profile, where prompt and inputs left it open
+
+# Choices a prior may lean (CompositionContext.priors), and the explicit input that settles each:
+# a given input always wins, so its prior is never stored. Categorical choices carry
+# {"weights": {value: weight in -1..1}}, numeric ones {"value": x, "strength": 0..1}.
+PRIOR_CHOICES: dict[str, str | None] = {
+    "moods": "mood",
+    "genres": "genres",
+    "tempo": "tempo",
+    "keys": "key",
+    "scales": "scale",
+    "voices": "voice",
+    "loudness": None,
+    "programs": None,
+}
+PRIOR_GAIN = 1.5  # a categorical weight w multiplies a choice's odds by exp(PRIOR_GAIN * w): x0.22 .. x4.5
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -142,6 +159,9 @@ class CompositionContext:
     inputs: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # context field -> SOURCE_*
     stage_seeds: dict[str, int] = field(default_factory=dict)  # a stage's seed when regenerated with its own
+    # Leanings for choices the prompt and inputs leave open (PRIOR_CHOICES), each with its "source";
+    # set once when the composition is created (settings.CODA_CONTEXT_PRIORS), so reruns keep them.
+    priors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # mood stage
     mood: MoodInfo | None = None
@@ -166,6 +186,17 @@ class CompositionContext:
     vocal_style: str | None = None  # voice profile name, e.g. "soprano"
     vocal_range: list[int] | None = None  # [low, high] MIDI notes
 
+    def prior_weights(self, choice: str) -> dict[str, float]:
+        """A categorical prior's weights ({} when there is none)."""
+        return dict((self.priors.get(choice) or {}).get("weights") or {})
+
+    def prior_value(self, choice: str) -> tuple[float, float] | None:
+        """A numeric prior's (value, strength), or None."""
+        prior = self.priors.get(choice) or {}
+        if prior.get("value") is None:
+            return None
+        return float(prior["value"]), float(prior.get("strength", 0.0))
+
     def seconds_per_beat(self) -> float:
         return 60.0 / float(self.tempo or 120.0)
 
@@ -175,6 +206,17 @@ class CompositionContext:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CompositionContext:
         return _build(cls, data)
+
+
+def prior_factor(weight: float) -> float:
+    """How much a prior weight (-1 .. 1) multiplies a choice's odds or fit."""
+    return math.exp(PRIOR_GAIN * max(-1.0, min(1.0, float(weight))))
+
+
+def lean(value: float, target: float, strength: float, low: float, high: float) -> float:
+    """`value` moved towards `target` by `strength` (0 .. 1), kept inside [low, high]."""
+    moved = value + max(0.0, min(1.0, strength)) * (target - value)
+    return max(low, min(high, moved))
 
 
 @functools.cache

@@ -144,6 +144,12 @@ class Version(models.Model):
     reason = models.CharField(max_length=300)
     context = models.JSONField(default=dict)
     elements = models.JSONField(default=dict, help_text="stage -> its element as it was")
+    stages = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="stage -> its run as it was (status, input hash, output, seed), so a restore "
+        "leaves every stage addressed by what it really holds",
+    )
     artifacts = models.ManyToManyField(Artifact, related_name="versions", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +18,18 @@ from modules.moderation.services import moderation_check
 from subscriptions.events import publish_event
 
 from .context import SOURCE_INPUT, SOURCE_SEED, CompositionContext
-from .models import Composition, CompositionShare, StageRun, StageStatus, Status, Version, Visibility
+from .models import (
+    Artifact,
+    Composition,
+    CompositionShare,
+    StageRun,
+    StageStatus,
+    Status,
+    Version,
+    Visibility,
+)
 from .pipeline import dispatch
+from .priors import context_priors
 from .selectors import session_digest
 from .stages import InputError, downstream, ordered_names, registry
 
@@ -105,6 +117,7 @@ def composition_create(
         instrumental=instrumental,
         inputs=explicit,
         sources={"seed": seed_source},
+        priors=context_priors(caller=caller, prompt=prompt, inputs=explicit),
     )
     with transaction.atomic():
         compose_allowance_take(caller, duration_seconds)
@@ -139,8 +152,11 @@ def _ensure_idle(composition: Composition, action: str) -> None:
         )
 
 
+RUN_FIELDS = ("status", "input_hash", "output", "seed", "reused", "message", "error")
+
+
 def version_create(composition: Composition, reason: str) -> Version:
-    """Keep what the composition is now: its context, every element and the files they use."""
+    """Keep what the composition is now: its context, every element, its stage runs and the files."""
     number = (composition.versions.aggregate(last=Max("number"))["last"] or 0) + 1
     version = Version.objects.create(
         composition=composition,
@@ -148,9 +164,181 @@ def version_create(composition: Composition, reason: str) -> Version:
         reason=reason[:300],
         context=composition.context,
         elements={name: stage.snapshot(composition) for name, stage in registry().items()},
+        stages={run["name"]: run for run in composition.stages.values("name", *RUN_FIELDS)},
     )
     version.artifacts.set(composition.artifacts.filter(current=True))
     return version
+
+
+def _version(composition: Composition, number: int, field: str) -> Version:
+    version = composition.versions.filter(number=number).first()
+    if version is None:
+        numbers = list(composition.versions.order_by("number").values_list("number", flat=True))
+        have = f"its versions are {', '.join(map(str, numbers))}" if numbers else "it has no versions yet"
+        raise InputError(field, f"composition has no version {number}; {have}")
+    return version
+
+
+FINISHED_RUNS = {StageStatus.SUCCEEDED, StageStatus.SKIPPED}
+
+
+def version_restore(composition: Composition, number: int) -> Composition:
+    """Make version `number` current again, recomputing nothing: its elements, context, inputs,
+    stage runs and files come back as they were stored, and the composition is SUCCEEDED (a failed
+    change is undone this way). What the composition was until now is kept as a new version first,
+    so a restore loses nothing and can itself be undone. Only versions of a finished song can be
+    restored; a version kept before stage runs were recorded is restored as it is, status unchanged."""
+    _ensure_idle(composition, "restore a version")
+    version = _version(composition, number, "number")
+    unfinished = sorted(n for n, run in version.stages.items() if run.get("status") not in FINISHED_RUNS)
+    if unfinished:
+        raise InputError(
+            "number",
+            f"version {number} is not a finished song ({', '.join(unfinished)} did not succeed); "
+            "only finished versions can be restored",
+        )
+    with transaction.atomic():
+        locked = Composition.objects.select_for_update().get(pk=composition.pk)
+        _ensure_idle(locked, "restore a version")  # a rerun may have started meanwhile
+        version_create(locked, f"before restoring version {number}")
+        files = {artifact.name: artifact for artifact in version.artifacts.all()}
+        Artifact.objects.filter(composition=locked, current=True).update(current=False)
+        Artifact.objects.filter(pk__in=[a.pk for a in files.values()]).update(current=True)
+        for name, stage in registry().items():
+            if name in version.elements:
+                stage.restore(locked, version.elements[name], files)
+        for run in StageRun.objects.filter(composition=locked):
+            stored = version.stages.get(run.name)
+            # A version from before stage runs were kept: clear the hash, so a later rerun recomputes
+            # the stage instead of trusting a hash of what it held before the restore.
+            values = {k: stored[k] for k in RUN_FIELDS if k in stored} if stored else {"input_hash": ""}
+            StageRun.objects.filter(pk=run.pk).update(**values)
+        context = version.context
+        Composition.objects.filter(pk=locked.pk).update(
+            context=context,
+            inputs=context.get("inputs", {}),
+            duration_seconds=context.get("duration_seconds", locked.duration_seconds),
+            instrumental=context.get("instrumental", locked.instrumental),
+            updated_at=timezone.now(),
+            **({"status": Status.SUCCEEDED, "error": ""} if version.stages else {}),
+        )
+    composition.refresh_from_db()
+    return composition
+
+
+COMPACT_CHARS = 300  # a context value longer than this as JSON is reported changed, without its values
+
+
+@dataclass
+class ElementChange:
+    element: str  # the stage's name
+    fields: list[str]  # "Model.field" that differ; "Model.rows" when the number of rows does
+
+
+@dataclass
+class ContextChange:
+    field: str  # a top-level context field, or "inputs.x", "sources.x", "priors.x" for their entries
+    before: Any  # None when absent, or too long to show (see `compact`)
+    after: Any
+    compact: bool  # False: the values are too long to show (sections, chords, lyrics...)
+
+
+@dataclass
+class FileChange:
+    name: str
+    change: str  # ADDED, REMOVED or CHANGED
+
+
+@dataclass
+class VersionDiff:
+    a: int
+    b: int | None  # None: the composition as it is now
+    elements: list[ElementChange] = field(default_factory=list)
+    context: list[ContextChange] = field(default_factory=list)
+    files: list[FileChange] = field(default_factory=list)
+
+
+def _rows_changed(model: str, before: Any, after: Any) -> list[str]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [f"{model}.{k}" for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    if isinstance(before, list) and isinstance(after, list):
+        changed = {
+            name for old, new in zip(before, after, strict=False) for name in _rows_changed(model, old, new)
+        }
+        if len(before) != len(after):
+            changed.add(f"{model}.rows")
+        return sorted(changed)
+    return [] if before == after else [f"{model}.rows"]
+
+
+def _element_changes(before: dict[str, Any], after: dict[str, Any]) -> list[ElementChange]:
+    changes = []
+    for element in [name for name in ordered_names() if name in before or name in after]:
+        old, new = before.get(element) or {}, after.get(element) or {}
+        fields = sorted(
+            {f for model in set(old) | set(new) for f in _rows_changed(model, old.get(model), new.get(model))}
+        )
+        if fields:
+            changes.append(ElementChange(element, fields))
+    return changes
+
+
+def _shown(value: Any) -> bool:
+    return len(json.dumps(value, default=str)) <= COMPACT_CHARS
+
+
+def _context_changes(before: dict[str, Any], after: dict[str, Any]) -> list[ContextChange]:
+    changes = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if (
+            name in ("inputs", "sources", "priors")
+            and isinstance(old or {}, dict)
+            and isinstance(new or {}, dict)
+        ):
+            changes.extend(
+                _context_changes(
+                    {f"{name}.{k}": v for k, v in (old or {}).items()},
+                    {f"{name}.{k}": v for k, v in (new or {}).items()},
+                )
+            )
+            continue
+        compact = _shown(old) and _shown(new)
+        changes.append(ContextChange(name, old if compact else None, new if compact else None, compact))
+    return changes
+
+
+def _state(composition: Composition, version: Version | None) -> tuple[dict, dict, dict[str, str]]:
+    """(context, elements, file name -> stored file) of a version, or of the composition now."""
+    if version is not None:
+        files = {a.name: a.file.name for a in version.artifacts.all()}
+        return version.context, version.elements, files
+    elements = {name: stage.snapshot(composition) for name, stage in registry().items()}
+    files = {a.name: a.file.name for a in composition.artifacts.filter(current=True)}
+    return composition.context, elements, files
+
+
+def version_diff(composition: Composition, a: int, b: int | None = None) -> VersionDiff:
+    """What changed from version `a` to version `b` (or to the composition as it is now, when b is None):
+    the elements (and which of their fields), the context fields, and the files."""
+    context_a, elements_a, files_a = _state(composition, _version(composition, a, "a"))
+    context_b, elements_b, files_b = _state(
+        composition, _version(composition, b, "b") if b is not None else None
+    )
+    files = [FileChange(n, "ADDED") for n in sorted(set(files_b) - set(files_a))]
+    files += [FileChange(n, "REMOVED") for n in sorted(set(files_a) - set(files_b))]
+    files += [
+        FileChange(n, "CHANGED") for n in sorted(set(files_a) & set(files_b)) if files_a[n] != files_b[n]
+    ]
+    return VersionDiff(
+        a=a,
+        b=b,
+        elements=_element_changes(elements_a, elements_b),
+        context=_context_changes(context_a, context_b),
+        files=sorted(files, key=lambda f: f.name),
+    )
 
 
 def _rerun(

@@ -51,6 +51,9 @@ class Stage:
     # Exactly the context fields the stage reads ("inputs.x" for one explicit input):
     # with the seed, the engine version and the needed stages' hashes they address its result.
     reads: ClassVar[tuple[str, ...]] = ()
+    # The context priors it consults where the prompt and inputs leave a choice open
+    # (CompositionContext.priors); those present are part of its hash.
+    priors: ClassVar[tuple[str, ...]] = ()
     # The models holding the stage's element (rows with a `composition` link).
     element_models: ClassVar[tuple[type[Model], ...]] = ()
     engine_version: ClassVar[str] = "1"
@@ -151,6 +154,9 @@ def input_hash(stage: Stage, context: CompositionContext, needs: dict[str, str])
         "needs": needs,
         "settings": stage.fingerprint(),
     }
+    priors = {name: context.priors[name] for name in stage.priors if name in context.priors}
+    if priors:  # only when there are some, so results made without priors keep their address
+        payload["priors"] = priors
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -11,12 +11,13 @@ import strawberry_django
 from django.db.models import Prefetch
 from strawberry import relay
 from strawberry.federation.schema_directives import Shareable
+from strawberry.scalars import JSON
 
 from schema.context import caller
 from schema.resolvers import loaded_only
 from schema.scalars import JSONObject
 
-from . import models
+from . import models, services
 from .artifacts import artifact_url
 from .selectors import composition_mine
 
@@ -144,7 +145,10 @@ class StageRunType:
         return StageStatus(root.status)
 
 
-@strawberry.type(description="Where a context value came from: prompt, input, genre, mood, seed or default.")
+@strawberry.type(
+    description="Where a context value came from: prompt, input, genre, mood, seed, default, or profile "
+    "(your preference profile, applied only where the prompt and inputs left the choice open)."
+)
 class ContextSource:
     field: str = strawberry.field(
         description="The context value, by its stored snake_case name: mood, energy, genres, tempo, "
@@ -154,6 +158,42 @@ class ContextSource:
         description="prompt (read from the prompt), input (given by you), genre or mood (a default of "
         "the genre blend or the mood), seed (chosen by the seeded generator) or default (a fixed default)."
     )
+
+
+@strawberry.type(description="A value and its weight: a genre in a preference, a voice in a prior...")
+class WeightedChoice:
+    value: str = strawberry.field(description="A genre, mood, key, mode, voice or GM program number.")
+    weight: float = strawberry.field(description="-1 (avoided) .. 1 (preferred); 0 is neutral.")
+
+
+@strawberry.type(
+    description="A leaning the composition started with, for a choice its prompt might leave open; the "
+    "stages applied it only where the prompt and inputs did (see `sources`)."
+)
+class ContextPrior:
+    choice: str = strawberry.field(
+        description="moods, genres, tempo, keys, scales, voices, loudness or programs."
+    )
+    source: str = strawberry.field(description="Where the prior came from, e.g. profile.")
+    weights: list[WeightedChoice] = strawberry.field(
+        description="For a categorical choice: how much each value is preferred or avoided."
+    )
+    value: float | None = strawberry.field(
+        description="For tempo (bpm) or loudness (LUFS): the preferred value."
+    )
+    strength: float | None = strawberry.field(
+        description="For tempo or loudness: how far (0 .. 1) it pulls an open value towards `value`."
+    )
+
+    @classmethod
+    def from_stored(cls, choice: str, data: dict[str, Any]) -> ContextPrior:
+        return cls(
+            choice=choice,
+            source=data.get("source", ""),
+            weights=[WeightedChoice(value=k, weight=w) for k, w in (data.get("weights") or {}).items()],
+            value=data.get("value"),
+            strength=data.get("strength"),
+        )
 
 
 @strawberry.type(
@@ -210,6 +250,9 @@ class CompositionContextType:
     sources: list[ContextSource] = strawberry.field(
         description="Where each value came from, ordered by field name."
     )
+    priors: list[ContextPrior] = strawberry.field(
+        description="Leanings from your preference profile the composition started with."
+    )
 
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> CompositionContextType:
@@ -231,6 +274,7 @@ class CompositionContextType:
             loudness_target=data.get("loudness_target"),
             total_beats=data.get("total_beats", 0.0),
             sources=[ContextSource(field=k, source=v) for k, v in sorted(data.get("sources", {}).items())],
+            priors=[ContextPrior.from_stored(k, v) for k, v in sorted((data.get("priors") or {}).items())],
         )
 
 
@@ -408,6 +452,62 @@ class UpdateCompositionInput:
     instrumental: bool | None = strawberry.field(
         default=None, description="True: no lyrics and no voice; false brings them back."
     )
+
+
+@strawberry.type(name="ElementChange", description="An element that differs between two states, and where.")
+class ElementChangeType:
+    element: str = strawberry.field(description="The stage whose element it is: mood, genre, arrangement...")
+    fields: list[str] = strawberry.field(
+        description='"Model.field" entries that differ, e.g. "Layer.notes"; "Model.rows" when the number '
+        "of rows does."
+    )
+
+
+@strawberry.type(name="ContextChange", description="A context field that differs between two states.")
+class ContextChangeType:
+    field: str = strawberry.field(
+        description='A context field (tempo, key, genres...), or "inputs.x", "sources.x", "priors.x".'
+    )
+    before: JSON | None = strawberry.field(description="Its value in `a`; null when absent or not compact.")
+    after: JSON | None = strawberry.field(description="Its value in `b`; null when absent or not compact.")
+    compact: bool = strawberry.field(
+        description="False when the values are too long to show (sections, chords, lyrics...)."
+    )
+
+
+@strawberry.enum(name="FileChangeKind", description="How a file differs between two states.")
+class FileChangeKind(Enum):
+    ADDED = strawberry.enum_value("ADDED", description="Only `b` has a file of this name.")
+    REMOVED = strawberry.enum_value("REMOVED", description="Only `a` has a file of this name.")
+    CHANGED = strawberry.enum_value("CHANGED", description="Both have one, and they are different files.")
+
+
+@strawberry.type(name="FileChange", description="A file that differs between two states, by name.")
+class FileChangeType:
+    name: str = strawberry.field(description="The file's name, e.g. master.wav.")
+    change: FileChangeKind = strawberry.field(description="Added, removed or changed.")
+
+
+@strawberry.type(name="VersionDiff", description="What changed from version `a` to version `b`.")
+class VersionDiffType:
+    a: int = strawberry.field(description="The earlier side: a version number.")
+    b: int | None = strawberry.field(description="The later side: a version number, or null for now.")
+    elements: list[ElementChangeType] = strawberry.field(description="Elements that differ, pipeline order.")
+    context: list[ContextChangeType] = strawberry.field(description="Context fields that differ, by name.")
+    files: list[FileChangeType] = strawberry.field(description="Files that differ, by name.")
+
+    @classmethod
+    def of(cls, diff: services.VersionDiff) -> VersionDiffType:
+        return cls(
+            a=diff.a,
+            b=diff.b,
+            elements=[ElementChangeType(element=e.element, fields=e.fields) for e in diff.elements],
+            context=[
+                ContextChangeType(field=c.field, before=c.before, after=c.after, compact=c.compact)
+                for c in diff.context
+            ],
+            files=[FileChangeType(name=f.name, change=FileChangeKind(f.change)) for f in diff.files],
+        )
 
 
 __all__ = ["ArtifactType", "CompositionFields", "CreateCompositionInput", "relay"]

@@ -8,6 +8,15 @@ numbers, so a 70/30 blend sits between its parents; programs come from the
 dominant genre. Tempo is an explicit input, or a point inside the blended
 tempo range chosen by the energy (higher energy, faster).
 
+Where the prompt and inputs leave a choice open, the caller's preference
+profile leans it (CompositionContext.priors): genre fits chosen by mood are
+multiplied by the "genres" prior, the tempo is pulled towards the preferred
+one (inside the dominant genre's own range) unless the prompt speaks of tempo,
+the loudness target towards the preferred one (within LOUDNESS_LEEWAY of the
+genre's), and a role's program may move to a better-liked one of the blend or
+of the same General MIDI family. Each leaned choice is reported with the
+source "profile".
+
 Tempos an octave apart are compatible (hip-hop at 87 bpm is drum & bass at
 174 felt half-time), so a secondary genre's tempo range is folded by an
 octave when that brings it nearer the dominant genre's, and its step grids
@@ -25,10 +34,13 @@ from modules.composition.context import (
     SOURCE_GENRE,
     SOURCE_INPUT,
     SOURCE_MOOD,
+    SOURCE_PROFILE,
     SOURCE_PROMPT,
     CompositionContext,
     GenreWeight,
     Style,
+    lean,
+    prior_factor,
 )
 
 from .catalog import GENRES, LAYERS, PHRASES, ROLES, STEPS, GenreSpec, normalize_text
@@ -40,6 +52,16 @@ MIN_SECONDARY = 0.15  # a mood-chosen second genre below this share is dropped
 TEMPO_JITTER = 0.04  # seeded wobble of the position in the tempo range, so songs differ slightly
 AFFINITY_WIDTH = 0.35  # distance in the valence/energy plane at which a genre's fit falls to 1/e
 JAZZ_BALLAD_BELOW = 0.45  # energy below which a banded genre (jazz) takes its slow band
+LOUDNESS_LEEWAY = 3.0  # LU a loudness prior may move the genre's target
+PROGRAM_MARGIN = 0.1  # a role's program changes only for one liked this much more
+GM_FAMILY = 8  # General MIDI programs come in families of eight (pianos, basses, ...)
+# Words that speak of tempo: a prompt that uses one settles the tempo, and no prior leans it.
+TEMPO_WORDS = frozenset(
+    {
+        "slow", "slower", "slowly", "fast", "faster", "quick", "quickly", "upbeat", "uptempo", "downtempo",
+        "bpm", "tempo", "brisk", "rapid", "speedy", "leisurely", "sluggish", "pace", "paced", "racing",
+    }
+)  # fmt: skip
 
 # Words around a genre name that weaken it ("a hint of jazz", "jazz-influenced house").
 _WEAKER_BEFORE = frozenset(
@@ -76,6 +98,8 @@ class GenreResult:
     tempo_range: tuple[float, float] = (0.0, 0.0)  # the blend's range at this energy (bpm)
     half_time: bool = False  # the dominant genre is felt at half tempo (trap)
     scores: dict[str, float] = field(default_factory=dict)  # genre -> evidence (prompt hits or mood fit)
+    loudness_source: str = SOURCE_GENRE  # SOURCE_GENRE or SOURCE_PROFILE
+    programs_source: str = SOURCE_GENRE  # SOURCE_GENRE or SOURCE_PROFILE
 
 
 # --- choosing the genres -------------------------------------------------------------------
@@ -160,13 +184,19 @@ def _prompt_genres(
 
 
 def _mood_genres(
-    valence: float, energy: float, cues: dict[str, float], rng: random.Random
+    valence: float,
+    energy: float,
+    cues: dict[str, float],
+    rng: random.Random,
+    prior: dict[str, float] | None = None,
 ) -> tuple[list[tuple[str, float]], dict[str, float]]:
-    """The two genres whose mood affinity fits best, cues and a small seeded wobble breaking near-ties."""
+    """The two genres whose mood affinity fits best, cues and a small seeded wobble breaking near-ties;
+    each fit multiplied by the prior's factor for the genre (liked up, disliked down)."""
     fit: dict[str, float] = {}
     for name, spec in GENRES.items():
         d = min(math.dist((valence, energy), point) for point in spec.affinity)
         fit[name] = math.exp(-((d / AFFINITY_WIDTH) ** 2)) + cues.get(name, 0.0) + rng.uniform(0.0, 0.05)
+        fit[name] *= prior_factor((prior or {}).get(name, 0.0))
     # Squared fits: the better-fitting genre leads the blend clearly rather than splitting it evenly.
     ranked = [(n, s * s) for n, s in _top(fit, {}, 2)]
     total = sum(s for _, s in ranked)
@@ -261,6 +291,25 @@ def _instruments(parts: list[tuple[GenreSpec, float, float]]) -> list[str]:
     ]
 
 
+def _leaned_programs(parts: list[tuple[GenreSpec, float, float]], prior: dict[str, float]) -> dict[str, int]:
+    """Each role's program: the dominant genre's, unless the "programs" prior likes another one of
+    the blend, or of the same General MIDI family, clearly more (PROGRAM_MARGIN)."""
+    programs = {}
+    for role in ROLES:
+        own = parts[0][0].programs[role]
+        candidates = [own, *(spec.programs[role] for spec, _, _ in parts[1:])]
+        named = sorted(int(p) for p in prior if p.isdigit() and int(p) < 128)
+        candidates += [p for p in named if p // GM_FAMILY == own // GM_FAMILY]
+        best = max(candidates, key=lambda p: prior.get(str(p), 0.0))  # max keeps the first on ties
+        keep = prior.get(str(best), 0.0) < prior.get(str(own), 0.0) + PROGRAM_MARGIN
+        programs[role] = own if keep else best
+    return programs
+
+
+def speaks_of_tempo(prompt: str) -> bool:
+    return bool(set(normalize_text(prompt).split()) & TEMPO_WORDS)
+
+
 def _explicit_tempo(raw: Any) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise ValueError(f"tempo must be a number of bpm, not {raw!r}")
@@ -293,8 +342,13 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
         chosen, source = _prompt_genres(named, cues, order), SOURCE_PROMPT
         scores = {name: round(s, 3) for name, s in chosen}
     else:
-        chosen, scores = _mood_genres(valence, energy, cues, mood_wobble)
+        genre_prior = ctx.prior_weights("genres")
+        chosen, scores = _mood_genres(valence, energy, cues, mood_wobble, genre_prior)
         source = SOURCE_MOOD
+        if genre_prior:
+            unleaned, _ = _mood_genres(valence, energy, cues, random.Random(f"genre-choice:{seed}"))
+            if _normalize(unleaned) != _normalize(chosen):
+                source = SOURCE_PROFILE
     genres = _normalize(chosen)
 
     # Per-genre tempo range at this energy, folded by octaves towards the dominant genre.
@@ -323,9 +377,29 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
     else:
         # Clamping the weighted target towards the dominant range keeps it between the parents' tempos.
         tempo, tempo_source = round(float(min(hi, max(lo, target))), 1), SOURCE_GENRE
+        preferred = ctx.prior_value("tempo")
+        if preferred is not None and not speaks_of_tempo(ctx.prompt or ""):
+            # Inside the dominant genre's whole range (both of jazz's bands), so the feel stays idiomatic.
+            leaned = round(lean(tempo, *preferred, *GENRES[genres[0].name].tempo_range), 1)
+            if leaned != tempo:
+                tempo, tempo_source = leaned, SOURCE_PROFILE
 
     instruments = _instruments(parts)
     style = _blend_style(parts, drums_on="drums" in instruments)
+    programs_source = loudness_source = SOURCE_GENRE
+    program_prior = ctx.prior_weights("programs")
+    if program_prior:
+        leaned_programs = _leaned_programs(parts, program_prior)
+        if leaned_programs != style.programs:
+            style.programs, programs_source = leaned_programs, SOURCE_PROFILE
+    loudness = style.loudness_target
+    preferred_loudness = ctx.prior_value("loudness")
+    if preferred_loudness is not None:
+        own = style.loudness_target
+        low, high = own - LOUDNESS_LEEWAY, own + LOUDNESS_LEEWAY
+        leaned_loudness = round(lean(own, *preferred_loudness, low, high), 1)
+        if leaned_loudness != own:
+            loudness, loudness_source = leaned_loudness, SOURCE_PROFILE
     return GenreResult(
         genres=genres,
         genres_source=source,
@@ -333,8 +407,10 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
         tempo=tempo,
         tempo_source=tempo_source,
         instruments=instruments,
-        loudness_target=style.loudness_target,
+        loudness_target=loudness,
         tempo_range=tempo_range,
         half_time=parts[0][0].half_time,
         scores=scores,
+        loudness_source=loudness_source,
+        programs_source=programs_source,
     )

@@ -20,6 +20,7 @@ class GenreStage(Stage):
     needs = ("mood",)
     # Not the explicit tempo: that is the arrangement's, so editing it never re-blends genres.
     reads = ("prompt", "inputs.genres", "mood", "energy")
+    priors = ("genres", "tempo", "loudness", "programs")
     element_models = (GenreBlend,)
 
     def validate(self, inputs: dict[str, Any]) -> None:
@@ -73,8 +74,10 @@ class GenreStage(Stage):
             genres=result.genres_source,
             tempo=result.tempo_source,
             instruments=SOURCE_GENRE,
-            loudness_target=SOURCE_GENRE,
+            loudness_target=result.loudness_source,
         )
+        if result.programs_source != SOURCE_GENRE:  # the programs are the genre's unless leaned
+            context.sources["programs"] = result.programs_source
 
 
 STAGE = GenreStage()

@@ -5,7 +5,9 @@ music vocabulary (`lexicon.py`), with simple negation ("not sad"),
 intensifiers ("very dark"), light stemming ("dreams", "darker") and
 multi-word phrases ("laid back"). VADER is only a back-off for prompts in
 which the vocabulary finds nothing: it reads ordinary words ("terrible",
-"wonderful") but misses music words (FIELD-NOTES trap 16).
+"wonderful") but misses music words (FIELD-NOTES trap 16). A prompt that
+says nothing about mood takes the caller's preferred mood (the "moods"
+prior) when one leans clearly enough, else the default.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from modules.composition.context import (
     SOURCE_DEFAULT,
     SOURCE_INPUT,
+    SOURCE_PROFILE,
     SOURCE_PROMPT,
     CompositionContext,
     MoodInfo,
@@ -99,6 +102,7 @@ EVIDENCE_SHARE = 0.65  # final valence/energy = this share of the words' reading
 VALENCE_PRIOR = 0.25  # assumed valence when only energy words speak: most requests lean bright
 ENERGY_PRIOR = 0.4  # assumed energy when only valence words speak ("not very happy" -> melancholic)
 VADER_MIN = 0.05  # VADER's own neutrality threshold on the compound score
+PRIOR_MIN = 0.1  # a preferred mood leans a silent prompt only with at least this weight
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?]")
 
@@ -286,6 +290,17 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def _preferred_mood(ctx: CompositionContext) -> tuple[str, str]:
+    """For a prompt that says nothing: the best-liked known mood of the "moods" prior (catalog order
+    breaks ties), or the default."""
+    liked = [(w, name) for name, w in ctx.prior_weights("moods").items() if name in MOODS and w >= PRIOR_MIN]
+    if not liked:
+        return DEFAULT_MOOD, SOURCE_DEFAULT
+    order = list(MOODS)
+    best = max(liked, key=lambda item: (item[0], -order.index(item[1])))
+    return best[1], SOURCE_PROFILE
+
+
 def analyse_mood(ctx: CompositionContext, seed: int) -> MoodResult:
     """The mood of the composition. Deterministic text analysis: `seed` is
     accepted for the engine contract but the reading does not depend on it."""
@@ -312,9 +327,8 @@ def analyse_mood(ctx: CompositionContext, seed: int) -> MoodResult:
         scores = _similarity_scores(valence, energy)
         source = SOURCE_PROMPT
     else:
-        name = DEFAULT_MOOD
+        name, source = _preferred_mood(ctx)
         valence, energy = MOODS[name].valence, MOODS[name].energy
         scores = dict.fromkeys(MOODS, 0.0)
-        source = SOURCE_DEFAULT
     mood = MoodInfo(name, round(_clamp(valence, -1.0, 1.0), 3), round(_clamp(energy, 0.0, 1.0), 3), tags)
     return MoodResult(mood, source, scores)

@@ -13,6 +13,7 @@ from .models import Mood
 class MoodStage(Stage):
     name = "mood"
     reads = ("prompt", "inputs.mood")
+    priors = ("moods",)
     element_models = (Mood,)
 
     def validate(self, inputs: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from modules.composition.context import (
     SCALES,
     SOURCE_INPUT,
+    SOURCE_PROFILE,
     SOURCE_PROMPT,
     SOURCE_SEED,
     ChordEvent,
@@ -27,6 +28,7 @@ from modules.composition.context import (
     LyricLine,
     VocalPhrase,
     pitch_class,
+    prior_factor,
     scale_pitch_classes,
 )
 
@@ -122,7 +124,7 @@ _NAME_ALIASES = {"mezzo-soprano": "mezzo", "contralto": "alto", "mezzosoprano": 
 @dataclass
 class VoiceResult:
     voice: str
-    voice_source: str  # SOURCE_INPUT / SOURCE_PROMPT / SOURCE_SEED
+    voice_source: str  # SOURCE_INPUT / SOURCE_PROMPT / SOURCE_SEED / SOURCE_PROFILE
     low: int
     high: int
     notes: list[list[float]] = field(
@@ -148,7 +150,15 @@ def choose_voice(ctx: CompositionContext, seed: int) -> tuple[VoiceSpec, str]:
     weights = _prompt_voices(ctx.prompt)
     if weights:
         return VOICES[_pick(weights, rng)], SOURCE_PROMPT
-    return VOICES[_pick(_seeded_voices(ctx), rng)], SOURCE_SEED
+    seeded = _seeded_voices(ctx)
+    prior = ctx.prior_weights("voices")
+    if not prior:
+        return VOICES[_pick(seeded, rng)], SOURCE_SEED
+    # The caller's profile leans the draw: each voice's weight times its prior factor.
+    leaned = {name: w * prior_factor(prior.get(name, 0.0)) for name, w in seeded.items()}
+    name = _pick(leaned, rng)
+    unleaned = _pick(seeded, random.Random(f"voice-choice:{seed}"))
+    return VOICES[name], SOURCE_SEED if name == unleaned else SOURCE_PROFILE
 
 
 def _pick(weights: dict[str, float], rng: random.Random) -> str:

@@ -40,6 +40,7 @@ class VoiceStage(Stage):
         "total_beats",
         "inputs.voice",
     )
+    priors = ("voices",)
     element_models = (VocalLine,)
 
     def validate(self, inputs: dict[str, Any]) -> None:

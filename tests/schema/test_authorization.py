@@ -55,6 +55,7 @@ MUTATIONS: dict[str, tuple[str, dict[str, Any]]] = {
         'mutation($id: ID!) { unshareComposition(id: $id, username: "carol") { id } }',
         {},
     ),
+    "restoreVersion": ("mutation($id: ID!) { restoreVersion(compositionId: $id, number: 1) { id } }", {}),
 }
 
 

@@ -11,6 +11,7 @@ from django.db.models import Model
 from graphql import is_object_type
 from strawberry import relay
 
+from modules.feedback.services import feedback_submit
 from modules.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 from schema import schema
 from tests.factories import full_composition
@@ -35,9 +36,14 @@ def webhook_delivery(owner: Any) -> WebhookDelivery:
     )
 
 
+def feedback(owner: Any) -> Model:
+    return feedback_submit(owner, full_composition(owner=owner), element="MOOD", kind="LIKE")
+
+
 # One maker per Node type: a type added to the schema without one fails the test below.
 NODE_MAKERS: dict[str, Callable[[Any], Model]] = {
     "Composition": lambda owner: full_composition(owner=owner),
+    "Feedback": feedback,
     "WebhookEndpoint": webhook_endpoint,
     "WebhookDelivery": webhook_delivery,
 }
@@ -105,7 +111,7 @@ def test_connections_page_forward_with_cursors() -> None:
 @pytest.mark.parametrize(
     "cursor", ["garbage", relay.to_base64("arrayconnection", "abc"), relay.to_base64("x", 1)]
 )
-@pytest.mark.parametrize("field", ["compositions", "publicCompositions"])
+@pytest.mark.parametrize("field", ["compositions", "publicCompositions", "myFeedback"])
 def test_a_cursor_no_connection_gave_is_bad_user_input(field: str, cursor: str) -> None:
     result = execute(f"query($c: String) {{ {field}(after: $c) {{ totalCount }} }}", {"c": cursor})
     assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
@@ -113,7 +119,7 @@ def test_a_cursor_no_connection_gave_is_bad_user_input(field: str, cursor: str) 
 
 
 def test_the_connections_checked_above_are_all_the_root_connections() -> None:
-    assert connection_fields() == ["compositions", "publicCompositions", "webhookDeliveries"]
+    assert connection_fields() == ["compositions", "myFeedback", "publicCompositions", "webhookDeliveries"]
 
 
 def test_webhook_deliveries_refuses_a_bad_cursor_too() -> None:

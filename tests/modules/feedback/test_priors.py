@@ -1,0 +1,155 @@
+"""Priors lean only what the prompt and inputs leave open: each stage engine with and without them,
+and the core's hook that gathers them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from modules.arrangement.engine import arrange
+from modules.composition.context import CompositionContext, GenreWeight, MoodInfo
+from modules.composition.priors import context_priors
+from modules.genre.engine import blend_genres
+from modules.mood.engine import analyse_mood
+from modules.voice.engine import choose_voice
+
+
+def profile(**priors: Any) -> dict[str, dict[str, Any]]:
+    return {choice: {"source": "profile", **prior} for choice, prior in priors.items()}
+
+
+def context(prompt: str, priors: dict | None = None, **inputs: Any) -> CompositionContext:
+    return CompositionContext(prompt=prompt, seed=3, inputs=inputs, priors=priors or {})
+
+
+CALM = profile(moods={"weights": {"calm": 0.6, "epic": -0.5}})
+
+
+def test_the_mood_prior_speaks_only_for_a_prompt_that_says_nothing() -> None:
+    assert (
+        analyse_mood(context("a song for tonight"), 0).mood.name,
+        analyse_mood(context("a song"), 0).source,
+    ) == (
+        "hopeful",
+        "default",
+    )
+    leaned = analyse_mood(context("a song for tonight", CALM), 0)
+    assert (leaned.mood.name, leaned.source, leaned.mood.energy) == ("calm", "profile", 0.15)
+    assert analyse_mood(context("a dark and brooding song", CALM), 0).mood.name == "dark"
+    assert analyse_mood(context("a song", CALM, mood="happy"), 0).source == "input"
+    only_dislikes = profile(moods={"weights": {"hopeful": -0.9}})
+    assert analyse_mood(context("a song", only_dislikes), 0).source == "default"
+
+
+def moody(prompt: str, priors: dict | None = None, **inputs: Any) -> CompositionContext:
+    ctx = context(prompt, priors, **inputs)
+    ctx.mood, ctx.energy = MoodInfo("calm", 0.25, 0.15), 0.15
+    return ctx
+
+
+JAZZ = profile(
+    genres={"weights": {"jazz": 0.8, "ambient": -0.8}},
+    tempo={"value": 70.0, "strength": 0.6},
+    loudness={"value": -16.0, "strength": 0.5},
+)
+
+
+def test_genre_tempo_and_loudness_priors_lean_only_open_choices() -> None:
+    plain = blend_genres(moody("a song for tonight"), 3)
+    assert [(g.name, g.weight) for g in plain.genres] == [("ambient", 0.5807), ("lo-fi", 0.4193)]
+    assert (plain.genres_source, plain.tempo, plain.tempo_source) == ("mood", 67.4, "genre")
+    assert (plain.loudness_target, plain.loudness_source) == (-15.7, "genre")
+
+    leaned = blend_genres(moody("a song for tonight", JAZZ), 3)
+    assert [(g.name, g.weight) for g in leaned.genres] == [("jazz", 0.8122), ("lo-fi", 0.1878)]
+    assert (leaned.genres_source, leaned.tempo, leaned.tempo_source) == ("profile", 68.8, "profile")
+    assert (leaned.loudness_target, leaned.loudness_source) == (-15.4, "profile")
+
+    named = blend_genres(moody("an ambient piece", JAZZ), 3)
+    assert ([g.name for g in named.genres], named.genres_source) == (["ambient"], "prompt")
+    assert named.tempo_source == "profile", "ambient named; its tempo still left open"
+    asked = blend_genres(moody("a song", JAZZ, genres=[{"name": "rock", "weight": 1}], tempo=150), 3)
+    assert ([g.name for g in asked.genres], asked.tempo, asked.tempo_source) == (["rock"], 150.0, "input")
+    fast = blend_genres(moody("a fast song", JAZZ, genres=[{"name": "rock", "weight": 1}]), 3)
+    assert fast.tempo_source == "genre", "a prompt that speaks of tempo settles it"
+    rock = blend_genres(moody("a song", JAZZ, genres=[{"name": "rock", "weight": 1}]), 3)
+    assert rock.tempo_source == "profile" and rock.tempo == 110.0, "pulled down, never below rock's own 110"
+
+
+def test_program_prior_swaps_within_the_blend_or_the_gm_family_only() -> None:
+    ctx = moody("a song", genres=[{"name": "rock", "weight": 1}])
+    own = blend_genres(ctx, 3).style.programs
+    assert own["bass"] == 34  # electric bass (pick)
+    liked = profile(programs={"weights": {"33": 0.5, "34": -0.3, "80": 0.9}})
+    leaned = blend_genres(moody("a song", liked, genres=[{"name": "rock", "weight": 1}]), 3)
+    assert leaned.style.programs["bass"] == 33, "a liked bass of the same GM family"
+    assert leaned.style.programs["lead"] == own["lead"], "a liked synth lead is no organ: other family"
+    assert leaned.programs_source == "profile"
+
+
+def arranged(priors: dict | None = None, **inputs: Any) -> Any:
+    ctx = moody("a song", priors, **inputs)
+    ctx.genres = [GenreWeight("pop", 1.0)]
+    return arrange(ctx, 3)
+
+
+def test_key_and_mode_priors_lean_the_draw_and_inputs_win() -> None:
+    plain = arranged()
+    assert (plain.key_source, plain.scale_source) == ("seed", "mood")
+    keys = Counter(arrange(moody_seeded(s, profile(keys={"weights": {"A": 1.0}})), s).key for s in range(60))
+    unleaned = Counter(arrange(moody_seeded(s), s).key for s in range(60))
+    assert keys["A"] > 2 * unleaned["A"]
+    assert arranged(profile(keys={"weights": {"A": 1.0}}), key="F").key_source == "input"
+    assert (plain.scale, arranged(profile(scales={"weights": {"dorian": 1.0}})).scale) == (
+        "mixolydian",
+    ) * 2, "a prior only leans: the genre's progressions still fit mixolydian best"
+    avoided = arranged(profile(scales={"weights": {"mixolydian": -1.0}}))
+    assert (avoided.scale, avoided.scale_source) == ("major", "profile"), "another of the mood's candidates"
+    assert arranged(profile(scales={"weights": {"dorian": 1.0}}), scale="minor").scale == "minor"
+
+
+def moody_seeded(seed: int, priors: dict | None = None) -> CompositionContext:
+    ctx = moody("a song", priors)
+    ctx.seed = seed
+    return ctx
+
+
+def test_the_voice_prior_never_overrides_the_prompt_or_input() -> None:
+    dislike_all_but_bass = profile(
+        voices={"weights": {v: -1.0 for v in ("soprano", "mezzo", "alto", "tenor")}}
+    )
+    ctx = moody("a song with a soprano singer", dislike_all_but_bass)
+    assert choose_voice(ctx, 1)[0].name == "soprano"
+    assert choose_voice(moody("a song", dislike_all_but_bass, voice="alto"), 1)[1] == "input"
+    drawn = Counter(choose_voice(moody("a song", dislike_all_but_bass), s)[0].name for s in range(200))
+    plain = Counter(choose_voice(moody("a song"), s)[0].name for s in range(200))
+    assert drawn["soprano"] + drawn["mezzo"] < plain["soprano"] + plain["mezzo"]
+
+
+def leaning(**_: Any) -> dict[str, Any]:
+    return {
+        "genres": {"weights": {"jazz": 0.7, "rock": 0.004, "pop": "x"}},
+        "tempo": {"value": 72.0, "strength": 0.5},
+        "voices": {"weights": {"alto": 2.0}},
+        "loudness": {"value": -15.0, "strength": 0},
+        "colour": {"weights": {"blue": 1}},
+    }
+
+
+def failing(**_: Any) -> dict[str, Any]:
+    raise RuntimeError("profile store away")
+
+
+def test_the_hook_cleans_priors_drops_settled_choices_and_survives_a_failing_provider(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    here = "tests.modules.feedback.test_priors"
+    settings.CODA_CONTEXT_PRIORS = [f"{here}.failing", f"{here}.leaning"]
+    found = context_priors(caller=None, prompt="a song", inputs={"tempo": 100})
+    assert found == {
+        "genres": {"source": "profile", "weights": {"jazz": 0.7}},  # tiny and non-numbers dropped
+        "voices": {"source": "profile", "weights": {"alto": 1.0}},  # bounded
+    }  # tempo: given as an input; loudness: no strength; colour: not a choice
+    assert "context prior tests.modules.feedback.test_priors.failing failed" in caplog.text
