@@ -33,6 +33,13 @@ def contributions(part: str, modules: list[str] | None = None) -> list[type]:
     return found
 
 
+def field_names(mixin: type) -> set[str]:
+    """The python names of the fields a contribution class declares (annotated or assigned)."""
+    declared = set(typing.get_type_hints(mixin))
+    declared |= {k for k, v in vars(mixin).items() if isinstance(v, StrawberryField)}
+    return {name for name in declared if not name.startswith("_")}
+
+
 def merged_namespace(mixins: list[type]) -> dict[str, Any]:
     """One class body from several: evaluated annotations plus field objects."""
     annotations: dict[str, Any] = {}

@@ -3,6 +3,8 @@ Federation 2 subgraph (see schema/subgraphs.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from django.conf import settings
 from graphql import GraphQLError
@@ -11,10 +13,12 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from .build import CORE_MODULE, contributions, module_names, root_type
-from .root import composition_type, core_operations
+from .build import CORE_MODULE, contributions, field_names, module_names, root_type
+from .root import Composition, CoreMutation, CoreQuery, CoreSubscription
 from .scalars import SCALAR_MAP
 from .security import CodaMaskErrors, IntrospectionSwitch, QueryLimits, log_errors
 
@@ -22,6 +26,30 @@ VALIDATION_RULES = [depth_rule(max_depth=12, should_ignore=None), alias_rule(max
 
 
 class CodaSchema(strawberry.federation.Schema):
+    """The federation schema, optionally showing only some fields of `Composition`: a module's
+    subgraph serves the one Composition type with that module's fields (strawberry's own
+    `get_fields` hook), so every type that refers to Composition stays one type."""
+
+    def __init__(self, *args: Any, composition_fields: frozenset[str] | None = None, **kwargs: Any) -> None:
+        self.composition_fields = composition_fields  # python names; None: all
+        definition = Composition.__strawberry_definition__  # type: ignore[attr-defined]
+        every_field = definition.fields
+        # Federation finds the entities for `_Entity` by walking every type's own field list, not
+        # get_fields: while this schema is built, Composition lists only the fields it shows here
+        # (schemas are built one at a time, at start-up or on a subgraph's first request).
+        definition.fields = self.get_fields(definition)
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            definition.fields = every_field
+
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        fields = super().get_fields(type_definition)
+        if self.composition_fields is None or type_definition.name != "Composition":
+            return fields
+        # The relay Node's `id` (python name `_id`) is the entity's key: every subgraph has it.
+        return [f for f in fields if f.python_name in self.composition_fields or f.graphql_name == "id"]
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -55,21 +83,24 @@ SUBSCRIPTION = (
 def build_schema(modules: list[str]) -> CodaSchema:
     """A schema of the given modules: the core brings the root operations, each module its fields
     of `Composition` and its own queries and mutations."""
-    composition = composition_type(modules)
     query, mutation, subscription = [
         contributions(part, modules) for part in ("QueryFields", "MutationFields", "SubscriptionFields")
     ]
     if CORE_MODULE in modules:
-        core_query, core_mutation, core_subscription = core_operations(composition)
-        query, mutation, subscription = [core_query, *query], [core_mutation, *mutation], [core_subscription]
+        query, mutation, subscription = [CoreQuery, *query], [CoreMutation, *mutation], [CoreSubscription]
+    every_module = set(modules) == set(module_names())
+    own_fields = {"id"} | {
+        name for part in contributions("CompositionFields", modules) for name in field_names(part)
+    }
     return CodaSchema(
+        composition_fields=None if every_module else frozenset(own_fields),
         query=root_type("Query", query, description=QUERY) if query else None,
         mutation=root_type("Mutation", mutation, description=MUTATION) if mutation else None,
         subscription=root_type("Subscription", subscription, description=SUBSCRIPTION)
         if subscription
         else None,
         # A module subgraph may reach Composition only through `_entities`.
-        types=[composition],
+        types=[Composition],
         # A connection without first/last returns this many (strawberry's default); the cost analysis
         # refuses first/last above CODA_MAX_PAGE_SIZE before strawberry would refuse it as an internal
         # error.
