@@ -24,6 +24,7 @@ SOURCE_GENRE = "genre"  # a default of the chosen genre blend
 SOURCE_MOOD = "mood"  # derived from the mood
 SOURCE_SEED = "seed"  # chosen by the seeded random generator
 SOURCE_DEFAULT = "default"  # a fixed default
+SOURCE_PROFILE = "profile"  # measured from the recordings of a voice profile
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -138,7 +139,8 @@ class CompositionContext:
     duration_seconds: int = 60
     instrumental: bool = False
     # Explicit inputs from createComposition: mood (str), genres ([{name, weight}]),
-    # key (str), scale (str), tempo (float), voice (str), lyrics (str).
+    # key (str), scale (str), tempo (float), voice (str), lyrics (str), voice_profile (a
+    # VoiceProfile's global id).
     inputs: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # context field -> SOURCE_*
     stage_seeds: dict[str, int] = field(default_factory=dict)  # a stage's seed when regenerated with its own
@@ -163,8 +165,9 @@ class CompositionContext:
     # lyrics stage
     lyrics: list[LyricLine] = field(default_factory=list)
     # voice stage
-    vocal_style: str | None = None  # voice profile name, e.g. "soprano"
+    vocal_style: str | None = None  # the catalog voice that sings, e.g. "soprano"
     vocal_range: list[int] | None = None  # [low, high] MIDI notes
+    vocal_formant_shift: float | None = None  # ratio on the singer's formants (1: its own voice)
 
     def seconds_per_beat(self) -> float:
         return 60.0 / float(self.tempo or 120.0)

@@ -111,6 +111,9 @@ class CompositionContextType:
     instruments: list[str]
     vocal_style: str | None
     vocal_range: list[int] | None
+    vocal_formant_shift: float | None = strawberry.field(
+        description="Ratio applied to the singer's formants by a voice profile (null: the singer's own)."
+    )
     loudness_target: float | None
     total_beats: float
     sources: list[ContextSource]
@@ -132,6 +135,7 @@ class CompositionContextType:
             instruments=list(data.get("instruments", [])),
             vocal_style=data.get("vocal_style"),
             vocal_range=data.get("vocal_range"),
+            vocal_formant_shift=data.get("vocal_formant_shift"),
             loudness_target=data.get("loudness_target"),
             total_beats=data.get("total_beats", 0.0),
             sources=[ContextSource(field=k, source=v) for k, v in sorted(data.get("sources", {}).items())],
@@ -241,6 +245,11 @@ class CreateCompositionInput:
     voice: str | None = None
     lyrics: str | None = strawberry.field(default=None, description="Your own lyrics, fitted to the melody.")
     instrumental: bool = False
+    voice_profile: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Sing with a voice profile (yours or one granted to you): its pitch sets the register "
+        "and its formants the colour of the voice; `voice` is then not used.",
+    )
 
 
 @strawberry.input(description="New values for an existing composition; unchanged stages are reused.")
@@ -254,6 +263,9 @@ class UpdateCompositionInput:
     voice: str | None = None
     lyrics: str | None = None
     instrumental: bool | None = None
+    voice_profile: strawberry.ID | None = strawberry.field(
+        default=None, description="Sing with this voice profile from now on (yours or one granted to you)."
+    )
 
 
 __all__ = ["ArtifactType", "CompositionFields", "CreateCompositionInput", "relay"]
