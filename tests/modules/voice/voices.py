@@ -88,5 +88,5 @@ def true_formants(scale: float, vowels: tuple[str, ...] = SONG_VOWELS) -> tuple[
 
 def encoded(x: np.ndarray, sr: int = SR, fmt: str = "WAV") -> bytes:
     buffer = io.BytesIO()
-    soundfile.write(buffer, x, sr, format=fmt, subtype="PCM_16")
+    soundfile.write(buffer, x, sr, format=fmt, subtype="PCM_16" if fmt in ("WAV", "FLAC") else None)
     return buffer.getvalue()
