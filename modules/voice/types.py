@@ -3,7 +3,6 @@ mutations). A profile is NOT_FOUND to anyone but its owner and the users it is g
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -182,6 +181,12 @@ class VoiceProfileUseType:
     reused: bool = strawberry_django.field(description="An identical earlier result was reused.")
     created_at: datetime = strawberry_django.field(description="When it sang.")
 
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        """Uses are shown to the profile's owner only: whoever else asks sees none."""
+        user_id = caller(info).user_id
+        return queryset.filter(profile__owner_id=user_id) if user_id is not None else queryset.none()
+
     @strawberry_django.field(
         select_related=["user"], only=["user__username"], description="Who composed; null if anonymous."
     )
@@ -295,15 +300,10 @@ class VoiceProfileType(relay.Node):
     def grants(self, root: models.VoiceProfile, info: Info) -> list[VoiceProfileGrantType]:
         return list(root.grants.all()) if _is_owner(info, root) else []  # type: ignore[return-value]
 
-    @strawberry_django.connection(
-        DjangoListConnection[VoiceProfileUseType],
+    uses: DjangoListConnection[VoiceProfileUseType] = strawberry_django.connection(
         description="Every time it sang (who, which composition, when), newest first; owner only "
-        "(empty for others).",
+        "(empty for others)."
     )
-    def uses(self, root: models.VoiceProfile, info: Info) -> Iterable[models.VoiceUse]:
-        if not _is_owner(info, root):
-            return models.VoiceUse.objects.none()
-        return selectors.profile_uses(root)
 
 
 def _signed_in(info: Info, scope: str) -> Any:

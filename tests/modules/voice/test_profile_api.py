@@ -25,7 +25,7 @@ from strawberry import relay
 from modules.accounts.caller import READ
 from modules.composition.models import Composition
 from modules.composition.pipeline import execute_stage, run_inline
-from modules.voice.models import VoiceProfile, VoiceSample, VoiceUse
+from modules.voice.models import VoiceProfile, VoiceProfileGrant, VoiceSample, VoiceUse
 from modules.voice.profiles import analyse, formant_distance, semitones
 from modules.voice.services import CONSENT_STATEMENTS, CONSENT_VERSION
 from tests.graphql import caller_for, data_of, execute, user
@@ -469,3 +469,60 @@ def test_singing_with_a_profile_moves_the_vocal_towards_the_voice(
     assert before["formant_distance_pct"] >= 3 * after["formant_distance_pct"]
     assert all(a < b for a, b in zip(after["formants_hz"], before["formants_hz"], strict=True))
     assert Composition.objects.filter(status="SUCCEEDED").count() == 2
+
+
+# --------------------------------------------------------------------------- query count
+
+
+def stored_profile(owner: Any, name: str, grantee: Any) -> VoiceProfile:
+    """A profile row with a sample, a grant and a use (no analysis run: only the query count matters)."""
+    profile = VoiceProfile.objects.create(
+        owner=owner,
+        name=name,
+        median_pitch_hz=126.0,
+        pitch_low_hz=102.0,
+        pitch_high_hz=155.0,
+        f1_hz=427.0,
+        f2_hz=1278.0,
+        f3_hz=2095.0,
+        spectral_centroid_hz=748.0,
+        voiced_ratio=0.8,
+        sample_seconds=7.0,
+        voiced_seconds=5.6,
+        analysis_version="1",
+        consent_version=CONSENT_VERSION,
+        consent_statement=CONSENT_STATEMENTS[CONSENT_VERSION],
+        consent_basis="SELF",
+        consent_given_at="2026-11-25T12:00:00Z",
+    )
+    VoiceSample.objects.create(
+        profile=profile,
+        file=f"voice-profiles/{owner.pk}/{name}.wav",
+        name=f"{name}.wav",
+        format="WAV",
+        mime_type="audio/wav",
+        size_bytes=100,
+        sample_rate=SR,
+        duration_seconds=7.0,
+        sha256="0" * 64,
+    )
+    VoiceProfileGrant.objects.create(profile=profile, user=grantee)
+    VoiceUse.objects.create(voice="bass", role="melody", composition_id_used=1, user=grantee, profile=profile)
+    return profile
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_listing_profiles_costs_the_same_queries_for_one_or_many(count: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    alice, bob = user("alice"), user("bob")
+    for k in range(count):
+        stored_profile(alice, f"p{k}", bob)
+    who = caller_for(alice)
+    with CaptureQueriesContext(connection) as captured:
+        found = data_of(MY_PROFILES, None, who)["voiceProfiles"]
+    assert len(found) == count and all(len(p["uses"]["edges"]) == 1 for p in found)
+    assert all(p["grants"][0]["username"] == "bob" and p["samples"][0]["format"] == "WAV" for p in found)
+    # Profiles, samples, grants with their users, uses with theirs (one windowed query).
+    assert len(captured.captured_queries) == 4, [q["sql"][:80] for q in captured.captured_queries]
