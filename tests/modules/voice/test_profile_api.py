@@ -113,6 +113,14 @@ def signed_in(name: str) -> Client:
     return client
 
 
+def with_token(name: str) -> Client:
+    """A client the way curl is one: a bearer token, no session, Django's CSRF check enforced."""
+    from modules.accounts.tokens import token_create
+
+    _, raw = token_create(user(name), name="curl", scopes=["read", "compose"])
+    return Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"})
+
+
 def make_profile(owner: str = "alice", name: str = "deep", voice: tuple = DEEP) -> dict[str, Any]:
     x = synthetic_voice(*voice)
     return data_of(
@@ -416,8 +424,9 @@ def test_singing_with_a_profile_moves_the_vocal_towards_the_voice(
     test; the sung vocal stem and the uploaded recording measured by the same analysis."""
     settings.CODA_PIPELINE = "sync"
     voice = synthetic_voice(*DEEP)
-    client = signed_in("alice")
+    client = with_token("alice")
     body = multipart(client, CREATE_PROFILE, {"name": "deep", "consent": consent()}, [wav(voice)])
+    assert body.get("errors") is None, body
     profile = body["data"]["createVoiceProfile"]
     sample = analyse([(decoded(encoded(voice, SR)), SR)])
     compositions = {}
@@ -456,7 +465,9 @@ def test_singing_with_a_profile_moves_the_vocal_towards_the_voice(
             )
         else:
             assert found["voice"]["voiceProfile"] == "" and found["context"]["vocalFormantShift"] is None
-    print(f"\nsample: median {sample.median_pitch_hz} Hz, F1-F3 {sample.formants}")
+    print(
+        f"\nsample: median {sample.median_pitch_hz} Hz, F1-F3 {sample.formants}; singing {profile['singing']}"
+    )
     for label, numbers in figures.items():
         print(f"{label} profile: {numbers}")
     before, after = figures["without"], figures["with"]
