@@ -9,12 +9,20 @@ from typing import Any
 import strawberry_django
 from graphql import is_object_type
 from strawberry.extensions import FieldExtension
-from strawberry.relay import GlobalID
+from strawberry.federation.schema_directives import Shareable
+from strawberry.relay import GlobalID, PageInfo
 from strawberry.relay.types import PREFIX
 from strawberry.relay.utils import from_base64
 from strawberry.types import Info
 
 from .errors import BadUserInput
+
+# Every subgraph with a connection has PageInfo, and Apollo Federation lets a value type be resolved
+# by several subgraphs only when each marks it @shareable. PageInfo is strawberry's own type, so the
+# directive joins its definition here, once, before any schema is built.
+_page_info = PageInfo.__strawberry_definition__  # type: ignore[attr-defined]
+if not any(isinstance(d, Shareable) for d in _page_info.directives):
+    _page_info.directives = [*_page_info.directives, Shareable()]
 
 
 class ArgumentCheck(FieldExtension):

@@ -16,7 +16,7 @@ from modules.accounts.quotas import QuotaError
 from modules.accounts.sessions import caller_with_session
 from modules.composition import models, services
 from modules.composition.selectors import compositions_owned_by, compositions_visible_to
-from modules.composition.stages import InputError
+from modules.composition.stages import InputError, InputNotFound
 from modules.composition.types import (
     CompositionVisibility,
     CreateCompositionInput,
@@ -81,6 +81,7 @@ def explicit_inputs(input: CreateCompositionInput | UpdateCompositionInput) -> d
         "tempo": input.tempo,
         "voice": input.voice,
         "lyrics": input.lyrics,
+        "voice_profile": input.voice_profile,
     }
 
 
@@ -105,6 +106,8 @@ def as_graphql_error(error: InputError) -> CodaError:
         return ContentRejected(error.message, field=error.field, rule=error.rule)
     if isinstance(error, QuotaError):
         return QuotaExceeded(error.message, retry_after_seconds=error.retry_after_seconds, limit=error.limit)
+    if isinstance(error, InputNotFound):
+        return NotFound(error.message, field=error.field)
     return BadUserInput(error.message, field=error.field)
 
 

@@ -20,6 +20,12 @@ class CodaGraphQLView(RequestGuard, GraphQLResponseMediaType, AsyncGraphQLView):
     # without a preflight, so these pass Django's CSRF check like any cookie-authenticated POST.
     multipart_uploads_enabled = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # strawberry's BaseView.__init__ sets the flag from its own argument (default False), which
+        # hides the class attribute above: pass it on explicitly.
+        kwargs.setdefault("multipart_uploads_enabled", self.multipart_uploads_enabled)
+        super().__init__(*args, **kwargs)
+
     async def get_context(self, request: HttpRequest, response: HttpResponse) -> Any:
         self.remember_sub_response(request, response)
         return {"request": request, "response": response, "caller": request.caller}  # type: ignore[attr-defined]

@@ -41,6 +41,7 @@ PRIOR_CHOICES: dict[str, str | None] = {
     "programs": None,
 }
 PRIOR_GAIN = 1.5  # a categorical weight w multiplies a choice's odds by exp(PRIOR_GAIN * w): x0.22 .. x4.5
+SOURCE_VOICE_PROFILE = "voice_profile"  # measured from the recordings of a voice profile
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -155,7 +156,8 @@ class CompositionContext:
     duration_seconds: int = 60
     instrumental: bool = False
     # Explicit inputs from createComposition: mood (str), genres ([{name, weight}]),
-    # key (str), scale (str), tempo (float), voice (str), lyrics (str).
+    # key (str), scale (str), tempo (float), voice (str), lyrics (str), voice_profile (a
+    # VoiceProfile's global id).
     inputs: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # context field -> SOURCE_*
     stage_seeds: dict[str, int] = field(default_factory=dict)  # a stage's seed when regenerated with its own
@@ -183,8 +185,9 @@ class CompositionContext:
     # lyrics stage
     lyrics: list[LyricLine] = field(default_factory=list)
     # voice stage
-    vocal_style: str | None = None  # voice profile name, e.g. "soprano"
+    vocal_style: str | None = None  # the catalog voice that sings, e.g. "soprano"
     vocal_range: list[int] | None = None  # [low, high] MIDI notes
+    vocal_formant_shift: float | None = None  # ratio on the singer's formants (1: its own voice)
 
     def prior_weights(self, choice: str) -> dict[str, float]:
         """A categorical prior's weights ({} when there is none)."""

@@ -105,6 +105,8 @@ def composition_create(
     explicit = _clean_inputs(inputs or {})
     for stage in registry().values():
         stage.validate(explicit)
+    for stage in registry().values():
+        stage.authorize(explicit, caller)
     _check_content(prompt, explicit, caller)
 
     seed_source = SOURCE_INPUT if seed is not None else SOURCE_SEED
@@ -400,6 +402,8 @@ def composition_update(
     merged = {**composition.inputs, **changes}
     for stage in registry().values():
         stage.validate(merged)
+    for stage in registry().values():
+        stage.authorize(merged, caller)
     _check_content(None, changes, caller)
     context = CompositionContext.from_dict(composition.context)
     context.inputs = merged

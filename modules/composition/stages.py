@@ -34,6 +34,11 @@ class InputError(ValueError):
         self.message = message
 
 
+class InputNotFound(InputError):
+    """An input names something that does not exist or that the caller may not use (another
+    user's private voice profile): NOT_FOUND, exactly as for an id that was never made."""
+
+
 class StageCancelled(Exception):
     """Raised inside a stage when its composition was cancelled meanwhile."""
 
@@ -64,6 +69,10 @@ class Stage:
 
     def validate(self, inputs: dict[str, Any]) -> None:
         """Check this stage's explicit inputs; raise InputError."""
+
+    def authorize(self, inputs: dict[str, Any], caller: Any) -> None:
+        """Check that `caller` (a modules.accounts Caller, None for the system) may use what the
+        inputs name, e.g. a private voice profile; raise InputNotFound."""
 
     def applies(self, context: CompositionContext) -> bool:
         """False skips the stage (e.g. lyrics for an instrumental)."""

@@ -152,11 +152,13 @@ class StageRunType:
 class ContextSource:
     field: str = strawberry.field(
         description="The context value, by its stored snake_case name: mood, energy, genres, tempo, "
-        "instruments, loudness_target, key, scale, lyrics, vocal_style, vocal_range or seed."
+        "instruments, loudness_target, key, scale, lyrics, vocal_style, vocal_range, vocal_formant_shift "
+        "or seed."
     )
     source: str = strawberry.field(
         description="prompt (read from the prompt), input (given by you), genre or mood (a default of "
-        "the genre blend or the mood), seed (chosen by the seeded generator) or default (a fixed default)."
+        "the genre blend or the mood), seed (chosen by the seeded generator), default (a fixed default), "
+        "profile (your preference profile) or voice_profile (measured from a voice profile's recordings)."
     )
 
 
@@ -241,6 +243,9 @@ class CompositionContextType:
     vocal_range: list[int] | None = strawberry.field(
         description="[lowest, highest] MIDI note of the voice (voice stage); null for an instrumental."
     )
+    vocal_formant_shift: float | None = strawberry.field(
+        description="Ratio applied to the singer's formants by a voice profile (null: the singer's own)."
+    )
     loudness_target: float | None = strawberry.field(
         description="Integrated loudness the master aims at, in LUFS (genre stage)."
     )
@@ -271,6 +276,7 @@ class CompositionContextType:
             instruments=list(data.get("instruments", [])),
             vocal_style=data.get("vocal_style"),
             vocal_range=data.get("vocal_range"),
+            vocal_formant_shift=data.get("vocal_formant_shift"),
             loudness_target=data.get("loudness_target"),
             total_beats=data.get("total_beats", 0.0),
             sources=[ContextSource(field=k, source=v) for k, v in sorted(data.get("sources", {}).items())],
@@ -426,6 +432,11 @@ class CreateCompositionInput:
         description="Your own lyrics (at most 5000 characters), fitted to the melody; null writes them.",
     )
     instrumental: bool = strawberry.field(default=False, description="True: no lyrics and no voice.")
+    voice_profile: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Sing with a voice profile (yours or one granted to you): its pitch sets the register "
+        "and its formants the colour of the voice; `voice` is then not used.",
+    )
 
 
 @strawberry.input(
@@ -451,6 +462,10 @@ class UpdateCompositionInput:
     )
     instrumental: bool | None = strawberry.field(
         default=None, description="True: no lyrics and no voice; false brings them back."
+    )
+
+    voice_profile: strawberry.ID | None = strawberry.field(
+        default=None, description="Sing with this voice profile from now on (yours or one granted to you)."
     )
 
 

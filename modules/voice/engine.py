@@ -16,6 +16,7 @@ import bisect
 import random
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from modules.composition.context import (
     SCALES,
@@ -23,6 +24,7 @@ from modules.composition.context import (
     SOURCE_PROFILE,
     SOURCE_PROMPT,
     SOURCE_SEED,
+    SOURCE_VOICE_PROFILE,
     ChordEvent,
     CompositionContext,
     LyricLine,
@@ -31,6 +33,9 @@ from modules.composition.context import (
     prior_factor,
     scale_pitch_classes,
 )
+
+if TYPE_CHECKING:
+    from .profiles import ProfileSinger
 
 STABLE_DEGREES = (0, 2, 4)  # scale indexes of degrees 1, 3, 5
 
@@ -124,7 +129,7 @@ _NAME_ALIASES = {"mezzo-soprano": "mezzo", "contralto": "alto", "mezzosoprano": 
 @dataclass
 class VoiceResult:
     voice: str
-    voice_source: str  # SOURCE_INPUT / SOURCE_PROMPT / SOURCE_SEED / SOURCE_PROFILE
+    voice_source: str  # SOURCE_INPUT / SOURCE_PROMPT / SOURCE_SEED / SOURCE_PROFILE / SOURCE_VOICE_PROFILE
     low: int
     high: int
     notes: list[list[float]] = field(
@@ -239,8 +244,16 @@ class _Slot:
     text: str
 
 
-def sing(ctx: CompositionContext, seed: int) -> VoiceResult:
-    spec, source = choose_voice(ctx, seed)
+def sing(ctx: CompositionContext, seed: int, profile: ProfileSinger | None = None) -> VoiceResult:
+    """The melody of the lyrics, in the register of the chosen voice, or of a voice profile (which
+    then decides: the `voice` input and the prompt are not consulted)."""
+    if profile is not None:
+        catalog = VOICES[profile.voice]
+        description = f"a voice profile, sung by the {catalog.name} singer"
+        spec = VoiceSpec(profile.voice, profile.low, profile.high, catalog.program, description)
+        source = SOURCE_VOICE_PROFILE
+    else:
+        spec, source = choose_voice(ctx, seed)
     program = _program(ctx, spec)
     result = VoiceResult(spec.name, source, spec.low, spec.high, [], [], program)
     if not ctx.lyrics:

@@ -15,6 +15,13 @@ syllable is then cut out and placed at its note's start, so rests between
 notes are silent and every onset lands on its note; legato neighbours are
 cross-faded over a few milliseconds.
 
+A voice profile (profiles.py) adds a formant shift: each line's speech is
+resampled before the Manipulation (played at `formant_shift` times its rate,
+then resampled back), which scales its formants, its pitch and its time axis
+together, as Praat's "Change gender" does internally; the pitch and duration
+tiers then set the notes and lengths exactly as before, so only the formants
+stay moved, with one resynthesis instead of two.
+
 Deterministic (no randomness; Praat's synthesis and resynthesis are), no
 files written; the whole song is one float32 mono buffer, peak-normalised.
 """
@@ -28,7 +35,7 @@ import subprocess
 import sys
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +88,18 @@ SPEAKER_PITCH: dict[str, tuple[float, float, float]] = {
     "Male7": (56.7, 88.7, 153.7),
 }
 
+# F1-F3 (Hz) of each voice's sung vocal, as `profiles.analyse` measures it: the geometric mean
+# over three songs (tests/modules/voice/test_profiles.py sings them again and checks the figures).
+# A voice profile's formant shift is its own formants over these.
+SUNG_FORMANTS: dict[str, tuple[float, float, float]] = {
+    "soprano": (604.0, 1761.0, 2978.0),
+    "mezzo": (633.0, 1911.0, 3442.0),
+    "alto": (621.0, 1747.0, 2992.0),
+    "tenor": (522.0, 1741.0, 2881.0),
+    "baritone": (562.0, 1563.0, 2885.0),
+    "bass": (547.0, 1532.0, 2660.0),
+}
+
 
 @dataclass(frozen=True)
 class SingerProfile:
@@ -91,12 +110,14 @@ class SingerProfile:
     centre of the voice's range, since reshaping speech far from its own
     register dulls the vowels. Lines are spoken near their own median note
     (clamped to the speaker's reach). octave_shift is the octave the voice
-    sounds relative to the written notes (0: sung as written)."""
+    sounds relative to the written notes (0: sung as written). formant_shift
+    scales the speaker's formants (1: its own voice; a voice profile sets it)."""
 
     name: str
     speaker: str
     base_pitch_hz: float
     octave_shift: int = 0
+    formant_shift: float = 1.0
 
 
 SINGERS: dict[str, SingerProfile] = {
@@ -146,14 +167,20 @@ def sing_audio(
     voice: str,
     sample_rate: int = 44100,
     progress: Callable[[float, str], None] | None = None,
+    formant_shift: float = 1.0,
 ) -> SungVocal:
     """The sung vocal track of a song: `notes` (one per syllable of `lines`, in
-    order) sung with the lyrics; silence where nothing is sung."""
+    order) sung with the lyrics; silence where nothing is sung. `formant_shift`
+    scales the singer's formants (a voice profile's ratio, 0.5 to 2)."""
     if voice not in SINGERS:
         raise ValueError(f"unknown voice {voice!r}; choose one of: {', '.join(SINGERS)}")
     if tempo_bpm <= 0:
         raise ValueError("tempo must be positive")
+    if not 0.5 <= formant_shift <= 2.0:
+        raise ValueError(f"formant shift {formant_shift} is outside 0.5-2")
     singer = SINGERS[voice]
+    if formant_shift != 1.0:
+        singer = replace(singer, formant_shift=float(formant_shift))
     seconds_per_beat = 60.0 / float(tempo_bpm)
     frames = round(float(total_beats) * seconds_per_beat * sample_rate)
     out = np.zeros(frames, dtype=np.float64)
@@ -241,10 +268,11 @@ def _plan(line: LyricLine, notes: list[list[float]], singer: SingerProfile) -> _
 
 
 def _adjustment(singer: SingerProfile, pitches: list[float]) -> float:
-    """Pitch adjustment that speaks the line near its median note, within the speaker's reach."""
+    """Pitch adjustment that speaks the line near its median note, within the speaker's reach
+    (a formant shift scales the speech's pitch too, so it is spoken that much lower or higher)."""
     low, mid, high = SPEAKER_PITCH[singer.speaker]
     base = singer.base_pitch_hz
-    target = midi_to_hz(float(np.median(pitches)))
+    target = midi_to_hz(float(np.median(pitches))) / singer.formant_shift
     target = min(max(target, base / 1.5, low), min(base * 1.5, high))
     # Interpolate the measured speaking pitches (close to linear in Hz).
     if target <= mid:
@@ -266,6 +294,8 @@ def _sing_line(
     durations = [max(n[2] * seconds_per_beat, 0.02) for n in notes]
     velocities = [n[3] for n in notes]
     speech = parselmouth.Sound(samples, sampling_frequency=sr)
+    if singer.formant_shift != 1.0:
+        speech, phonemes = _shift_formants(samples, phonemes, singer.formant_shift, sr)
     cuts = _line_syllables(phonemes, plan, shapes)
     if len(cuts) != len(notes):
         return []
@@ -315,12 +345,23 @@ def _sing_line(
     return placed
 
 
+def _shift_formants(
+    samples: np.ndarray, phonemes: Phonemes, ratio: float, sr: int
+) -> tuple[parselmouth.Sound, Phonemes]:
+    """The speech played `ratio` times faster and resampled back to `sr`: formants and pitch
+    multiplied by `ratio`, times divided by it (the phoneme intervals follow)."""
+    played = parselmouth.Sound(samples, sampling_frequency=sr * ratio)
+    speech = played.resample(float(sr), 50)
+    return speech, [(a / ratio, b / ratio, label) for a, b, label in phonemes]
+
+
 def _analysis_range(
     speech: parselmouth.Sound, singer: SingerProfile, pitches: list[float]
 ) -> tuple[float, float]:
     """Pitch floor/ceiling for the Manipulation's period analysis of monotone speech."""
     low, _, high = SPEAKER_PITCH[singer.speaker]
-    return max(40.0, 0.6 * low), min(900.0, 1.6 * high)
+    shift = singer.formant_shift
+    return max(40.0, 0.6 * low * shift), min(900.0, 1.6 * high * shift)
 
 
 def _tier(grid: parselmouth.TextGrid, name: str) -> int:

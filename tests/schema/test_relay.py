@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 from django.db.models import Model
+from django.utils import timezone
 from graphql import is_object_type
 from strawberry import relay
 
 from modules.feedback.services import feedback_submit
+from modules.voice.models import VoiceProfile
 from modules.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 from schema import schema
 from tests.factories import full_composition
@@ -40,12 +42,36 @@ def feedback(owner: Any) -> Model:
     return feedback_submit(owner, full_composition(owner=owner), element="MOOD", kind="LIKE")
 
 
+def voice_profile(owner: Any) -> Model:
+    # The rows alone (tests/modules/voice makes real ones from recordings).
+    return VoiceProfile.objects.create(
+        owner=owner,
+        name="deep",
+        median_pitch_hz=120.0,
+        pitch_low_hz=90.0,
+        pitch_high_hz=180.0,
+        f1_hz=450.0,
+        f2_hz=1200.0,
+        f3_hz=2200.0,
+        spectral_centroid_hz=900.0,
+        voiced_ratio=0.8,
+        sample_seconds=10.0,
+        voiced_seconds=8.0,
+        analysis_version="test",
+        consent_version="test",
+        consent_statement="I am the speaker.",
+        consent_basis="SELF",
+        consent_given_at=timezone.now(),
+    )
+
+
 # One maker per Node type: a type added to the schema without one fails the test below.
 NODE_MAKERS: dict[str, Callable[[Any], Model]] = {
     "Composition": lambda owner: full_composition(owner=owner),
     "Feedback": feedback,
     "WebhookEndpoint": webhook_endpoint,
     "WebhookDelivery": webhook_delivery,
+    "VoiceProfile": voice_profile,
 }
 
 
