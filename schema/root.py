@@ -116,6 +116,9 @@ def explicit_inputs(input: CreateCompositionInput | UpdateCompositionInput) -> d
         "tempo": input.tempo,
         "voice": input.voice,
         "lyrics": input.lyrics,
+        "genre_reference": input.genre_reference,
+        "mastering_preset": input.mastering_preset,
+        "mastering_reference": input.mastering_reference,
     }
 
 

@@ -27,6 +27,7 @@ class ArrangementStage(Stage):
         "inputs.key",
         "inputs.scale",
         "inputs.tempo",
+        "inputs.genre_reference",
     )
     element_models = (Section, Layer)
 

@@ -24,6 +24,7 @@ SOURCE_GENRE = "genre"  # a default of the chosen genre blend
 SOURCE_MOOD = "mood"  # derived from the mood
 SOURCE_SEED = "seed"  # chosen by the seeded random generator
 SOURCE_DEFAULT = "default"  # a fixed default
+SOURCE_REFERENCE = "reference"  # measured from a reference track the caller uploaded
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -138,7 +139,9 @@ class CompositionContext:
     duration_seconds: int = 60
     instrumental: bool = False
     # Explicit inputs from createComposition: mood (str), genres ([{name, weight}]),
-    # key (str), scale (str), tempo (float), voice (str), lyrics (str).
+    # key (str), scale (str), tempo (float), voice (str), lyrics (str); and what stages
+    # resolved from stored things the caller named (Stage.resolve_inputs): genre_reference
+    # ({id, name, tempo, key, scale, ...}), mastering ({preset, target_lufs, ..., reference}).
     inputs: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # context field -> SOURCE_*
     stage_seeds: dict[str, int] = field(default_factory=dict)  # a stage's seed when regenerated with its own

@@ -86,7 +86,10 @@ class StageRunType:
         return StageStatus(root.status)
 
 
-@strawberry.type(description="Where a context value came from: prompt, input, genre, mood, seed or default.")
+@strawberry.type(
+    description="Where a context value came from: prompt, input, genre, mood, seed, default or reference "
+    "(measured from a reference track you uploaded)."
+)
 class ContextSource:
     field: str
     source: str
@@ -241,6 +244,21 @@ class CreateCompositionInput:
     voice: str | None = None
     lyrics: str | None = strawberry.field(default=None, description="Your own lyrics, fitted to the melody.")
     instrumental: bool = False
+    genre_reference: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of your genre reference tracks (uploadGenreReference): its tempo and key "
+        "steer the composition unless `tempo`, `key` or `scale` say otherwise.",
+    )
+    mastering_preset: str | None = strawberry.field(
+        default=None,
+        description="How to master: a built-in preset's name (builtInMasteringPresets) or one of "
+        "your presets, by name or id. Default: the genre's loudness, nothing else changed.",
+    )
+    mastering_reference: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of your mastering reference tracks (uploadMasteringReference): the master "
+        "matches its loudness and long-term spectral balance.",
+    )
 
 
 @strawberry.input(description="New values for an existing composition; unchanged stages are reused.")
@@ -254,6 +272,18 @@ class UpdateCompositionInput:
     voice: str | None = None
     lyrics: str | None = None
     instrumental: bool | None = None
+    genre_reference: strawberry.ID | None = strawberry.field(
+        default=None, description="A genre reference track of yours to steer tempo and key."
+    )
+    mastering_preset: str | None = strawberry.field(
+        default=None,
+        description="Re-master with this preset (only the mastering stage runs again). Mastering "
+        "inputs are replaced together: give the reference again to keep it.",
+    )
+    mastering_reference: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Re-master matching this reference track of yours (only mastering runs again).",
+    )
 
 
 __all__ = ["ArtifactType", "CompositionFields", "CreateCompositionInput", "relay"]
