@@ -461,9 +461,12 @@ def master_stems(
     elif plan.eq_tilt_db_per_octave:
         gains = tone.tilt_curve(plan.eq_tilt_db_per_octave)
     shaping = tone.Tone(tuple(gains) if gains is not None else None, plan.stereo_width)
+    equalised = mix  # what the width stage gets: its change is measured against this
     if not shaping.is_flat:
         fir = shaping.filter_for(sample_rate)
         raw = {name: shaping.apply(stem, fir) for name, stem in raw.items()}
+        if fir is not None and plan.stereo_width != 1.0:
+            equalised = tone.apply_eq(mix, fir)
     result = master(
         list(raw.values()),
         sample_rate,
@@ -472,7 +475,7 @@ def master_stems(
         plan.compression_ratio,
         plan.compression_threshold_db,
     )
-    result.report = mastering_report(mix, before_bands, result, plan, gains)
+    result.report = mastering_report(mix, before_bands, result, plan, gains, equalised)
     gain = np.float32(db_to_gain(result.gain_db))
     return result, {name: (stem * gain).astype(np.float32) for name, stem in raw.items()}
 
@@ -489,10 +492,14 @@ def mastering_report(
     result: MasterResult,
     plan: MasteringPlan,
     gains: list[float] | None,
+    equalised: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Each target against what the master measures, and the reference match when there is one."""
+    """Each target against what the master measures, and the reference match when there is one.
+
+    The width is measured against the mix as the EQ left it (`equalised`), since an EQ alone
+    moves the side-to-mid ratio when the side and the mid have different spectra."""
     after_bands = tone.band_levels(result.audio, result.sample_rate)
-    width = tone.measured_width(mix, result.audio)
+    width = tone.measured_width(mix if equalised is None else equalised, result.audio)
     matching = plan.reference_bands is not None
 
     def measure(

@@ -78,7 +78,7 @@ class MasteringReference(models.Model):
     true_peak_dbtp = models.FloatField()
     band_levels = models.JSONField(
         default=list,
-        help_text="long-term spectrum: dB per third-octave band (tone.BAND_CENTRES), null past Nyquist",
+        help_text="dB per third-octave band (tone.BAND_CENTRES), null past Nyquist",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
