@@ -19,5 +19,11 @@ class CodaGraphQLView(RequestGuard, AsyncGraphQLView):
     # without a preflight, so these pass Django's CSRF check like any cookie-authenticated POST.
     multipart_uploads_enabled = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # strawberry's __init__ sets the flag from its own keyword (default False), which would
+        # override the class attribute above: pass it on.
+        kwargs.setdefault("multipart_uploads_enabled", self.multipart_uploads_enabled)
+        super().__init__(*args, **kwargs)
+
     async def get_context(self, request: HttpRequest, response: HttpResponse) -> Any:
         return {"request": request, "response": response, "caller": request.caller}  # type: ignore[attr-defined]
