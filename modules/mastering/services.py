@@ -25,6 +25,9 @@ from .presets import check_name, check_values
 from .selectors import presets_of, references_of
 
 MIN_REFERENCE_SECONDS = 3.0  # a long-term spectrum of less says little
+# A reference must have music in this many of the 28 third-octave bands (within
+# tone.USEFUL_RANGE_DB of its loudest) to be matched: a sine or a phone recording is not a balance.
+MIN_REFERENCE_BANDS = 12
 MAX_REFERENCE_NAME = 200
 
 
@@ -44,6 +47,14 @@ def mastering_reference_upload(owner_id: int, upload: Any, name: str | None = No
         upload, field="file", formats=tuple(AUDIO_FORMATS), min_seconds=MIN_REFERENCE_SECONDS
     )
     samples = _stereo(audio.samples)
+    levels = tone.band_levels(samples, audio.sample_rate)
+    covered = int(tone.useful_bands(levels).sum())
+    if covered < MIN_REFERENCE_BANDS:
+        raise InputError(
+            "file",
+            f"the recording has sound in {covered} of {len(levels)} third-octave bands; a reference "
+            f"to match needs at least {MIN_REFERENCE_BANDS}",
+        )
     reference = MasteringReference(
         owner_id=owner_id,
         name=reference_name(name, upload),
@@ -54,9 +65,7 @@ def mastering_reference_upload(owner_id: int, upload: Any, name: str | None = No
         sample_rate=audio.sample_rate,
         integrated_lufs=round(integrated_lufs(samples, audio.sample_rate), 3),
         true_peak_dbtp=round(true_peak_dbtp(samples), 3),
-        band_levels=[
-            None if v is None else round(v, 3) for v in tone.band_levels(samples, audio.sample_rate)
-        ],
+        band_levels=[None if v is None else round(v, 3) for v in levels],
     )
     reference.file.save(f"{uuid.uuid4().hex}.{audio.format.lower()}", ContentFile(audio.data), save=False)
     reference.save()

@@ -289,17 +289,23 @@ def test_another_users_reference_cannot_be_seen_used_or_deleted() -> None:
     assert not stored.file.storage.exists(stored.file.name)
 
 
+def sine_flac(seconds: float = 5.0) -> bytes:
+    buffer = io.BytesIO()
+    tone = 0.3 * np.sin(2 * np.pi * 1000 * np.arange(int(seconds * RATE)) / RATE)
+    soundfile.write(buffer, tone, RATE, format="FLAC")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
-    ("seconds", "content", "message"),
+    ("content", "message"),
     [
-        (1.0, None, "the recording is 1.00 s long; at least 3.0 s needed"),
-        (None, b"ID3 but not really an mp3", "the file is not audio Coda can read"),
+        (lambda: bright_reference(1.0)[0], "the recording is 1.00 s long; at least 3.0 s needed"),
+        (lambda: b"ID3 but not really an mp3", "the file is not audio Coda can read"),
+        (sine_flac, "a reference to match needs at least 12"),
     ],
 )
-def test_bad_reference_files_are_refused_with_the_reason(
-    seconds: float | None, content: bytes | None, message: str
-) -> None:
-    data = content if content is not None else bright_reference(seconds or 1.0)[0]
+def test_bad_reference_files_are_refused_with_the_reason(content: Any, message: str) -> None:
+    data = content()
     result = execute(UPLOAD, {"file": SimpleUploadedFile("r.mp3", data)}, caller_for("ada"))
     assert result.errors[0].extensions == {"code": "BAD_USER_INPUT", "field": "file"}
     assert message in result.errors[0].message
