@@ -253,7 +253,9 @@ def master(
     def compressor(gain_db: float) -> np.ndarray:
         return compressor_db(mix_level_db + gain_db, threshold_db, sample_rate, ratio)
 
-    def chain(gain_db: float, margin_db: float, mode: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    def chain(
+        gain_db: float, margin_db: float, mode: tuple[float, float]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         comp = compressor(gain_db)
         # Compressor gain is smooth, so peak * its gain is the compressed peak to within a hair.
         lim = limiter_db(
@@ -263,16 +265,16 @@ def master(
             mode,
         )
         envelope = np.power(10.0, (comp + lim) / 20.0)
-        return mix * (db_to_gain(gain_db) * envelope)[:, None], envelope
+        return mix * (db_to_gain(gain_db) * envelope)[:, None], envelope, comp
 
     gain_db = float(target_lufs) - before
     margin_db = 0.05  # aim the limiter a hair under the ceiling
     mode_index = 0
     tried: list[tuple[float, float]] = []  # (gain_db, loudness) for the secant steps
-    # (miss, gain_db, out, envelope, true peak) of the closest pass under the ceiling
-    best: tuple[float, float, np.ndarray, np.ndarray, float] | None = None
+    # (miss, gain_db, out, envelope, compressor gain, true peak) of the closest pass under the ceiling
+    best: tuple[float, float, np.ndarray, np.ndarray, np.ndarray, float] | None = None
     for _ in range(MAX_PASSES):
-        out, envelope = chain(gain_db, margin_db, LIMITER_MODES[mode_index])
+        out, envelope, comp = chain(gain_db, margin_db, LIMITER_MODES[mode_index])
         # The chain is the mix times a smooth gain envelope, so the mix's oversampled peaks
         # (measured once) times the envelope give this pass's true peak without oversampling
         # again; the chosen pass is measured exactly below.
@@ -284,7 +286,7 @@ def master(
         loudness = integrated_lufs(out, sample_rate)
         miss = abs(loudness - float(target_lufs))
         if best is None or miss < best[0]:
-            best = (miss, gain_db, out, envelope, peak)
+            best = (miss, gain_db, out, envelope, comp, peak)
         if miss <= LOUDNESS_TOLERANCE_LU:
             break
         tried.append((gain_db, loudness))
@@ -302,8 +304,8 @@ def master(
                 continue
         gain_db += min(24.0, (float(target_lufs) - loudness) / min(1.0, max(0.05, slope)))
     if best is None:  # every pass was over the ceiling: keep the last, trimmed below
-        best = (0.0, gain_db, out, envelope, peak)
-    _, gain_db, out, envelope, _estimate = best
+        best = (0.0, gain_db, out, envelope, comp, peak)
+    _, gain_db, out, envelope, comp, _estimate = best
     peak = true_peak_dbtp(out)
     # Last resort, rarely needed: a plain trim keeps the ceiling promise.
     if peak > ceiling_dbtp:
@@ -314,7 +316,7 @@ def master(
     # What the compressor did, measured on audio: its input (the gained mix) against its output
     # (that mix through the compressor's gain alone, before the limiter).
     level_in = mix_level_db + gain_db
-    compressed = mix * (db_to_gain(gain_db) * np.power(10.0, compressor(gain_db) / 20.0))[:, None]
+    compressed = mix * (db_to_gain(gain_db) * np.power(10.0, comp / 20.0))[:, None]
     level_out = _short_term_db(compressed, sample_rate)
     music = level_in > float(np.max(level_in)) - MEASURE_RANGE_DB
     past_knee = music & (level_in > threshold_db + COMP_KNEE_DB / 2.0)

@@ -45,12 +45,12 @@ def band_edges(centre: float) -> tuple[float, float]:
 def band_levels(audio: np.ndarray, sample_rate: int) -> list[float | None]:
     """The LTAS in third-octave bands (dB of band energy, arbitrary zero); None for a band that
     reaches past Nyquist or holds nothing."""
-    data = np.asarray(audio, dtype=np.float64)
+    data = np.asarray(audio, dtype=np.float32)  # float32: twice as fast, far finer than 0.01 dB
     if data.ndim == 1:
         data = data[:, None]
     nperseg = min(data.shape[0], int(2 ** np.ceil(np.log2(WELCH_SECONDS * sample_rate))))
     freqs, power = signal.welch(data, fs=sample_rate, nperseg=nperseg, axis=0, scaling="spectrum")
-    power = power.sum(axis=1)  # every channel's power
+    power = power.sum(axis=1, dtype=np.float64)  # every channel's power
     levels: list[float | None] = []
     for centre in BAND_CENTRES:
         low, high = band_edges(centre)
