@@ -173,7 +173,11 @@ class MutationFields:
         description="Delete one of your genre references and its file; compositions it steered keep "
         "what it measured. Returns its id."
     )
-    def delete_genre_reference(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    def delete_genre_reference(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="One of your references.")],
+    ) -> strawberry.ID:
         owner = _user_id(info, COMPOSE, "delete references")
         pk = selectors.global_pk(id, "GenreReference")
         if pk is None:

@@ -313,7 +313,11 @@ class QueryFields:
 
 class MutationFields:
     @strawberry_django.mutation(description="Save a mastering preset of your own.")
-    def create_mastering_preset(self, info: Info, input: CreateMasteringPresetInput) -> MasteringPresetType:
+    def create_mastering_preset(
+        self,
+        info: Info,
+        input: Annotated[CreateMasteringPresetInput, strawberry.argument(description="Its values.")],
+    ) -> MasteringPresetType:
         owner = _user_id(info, COMPOSE, "make presets")
         values = {name: getattr(input, name) for name in VALUE_FIELDS}
         try:
@@ -326,7 +330,10 @@ class MutationFields:
         "values they were mastered with; updateComposition(masteringPreset) applies the new ones."
     )
     def update_mastering_preset(
-        self, info: Info, id: strawberry.ID, input: UpdateMasteringPresetInput
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="One of your presets.")],
+        input: Annotated[UpdateMasteringPresetInput, strawberry.argument(description="What to change.")],
     ) -> MasteringPresetType:
         owner = _user_id(info, COMPOSE, "change presets")
         values = {
@@ -343,7 +350,11 @@ class MutationFields:
             raise _bad_input(error) from None
 
     @strawberry_django.mutation(description="Delete one of your presets; returns its id.")
-    def delete_mastering_preset(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    def delete_mastering_preset(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="One of your presets.")],
+    ) -> strawberry.ID:
         owner = _user_id(info, COMPOSE, "delete presets")
         try:
             services.mastering_preset_delete(owner, _pk(id, "MasteringPreset", "id"))
@@ -373,7 +384,11 @@ class MutationFields:
         description="Delete one of your mastering references and its file; masters made with it keep "
         "what it measured. Returns its id."
     )
-    def delete_mastering_reference(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    def delete_mastering_reference(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="One of your references.")],
+    ) -> strawberry.ID:
         owner = _user_id(info, COMPOSE, "delete references")
         try:
             services.mastering_reference_delete(owner, _pk(id, "MasteringReference", "id"))
