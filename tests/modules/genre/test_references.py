@@ -20,8 +20,8 @@ from modules.composition.pipeline import execute_stage, run_inline
 from modules.composition.services import composition_create
 from modules.genre.models import GenreReference
 from tests.graphql import caller_for, execute, user
-from tests.modules.genre.test_analysis import MAJOR, RATE, synthesise
 from tests.multipart import multipart_post
+from tests.tracks import MAJOR, RATE, synthesise
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
