@@ -71,3 +71,13 @@ def entity_reference(cls: type, info: Info, global_id: object, type_name: str) -
 
         loaders[cls] = DataLoader(load_fn=load)
     return loaders[cls].load(pk)
+
+
+class Entity:
+    """A model-backed relay Node as a federation entity: declare `directives=[Key(fields="id")]` on
+    the type and inherit this; references resolve through the type's get_queryset, so an entity
+    the caller may not read is null, as from `node(id)`."""
+
+    @classmethod
+    def resolve_reference(cls, info: Info, id: str, **fields: Any) -> Any:
+        return entity_reference(cls, info, id, cls.__strawberry_definition__.name)  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from subscriptions.types import ProgressEvent
 
 from .build import contributions, django_type, module_names
 from .context import caller
-from .entities import entity_reference, global_pk
+from .entities import Entity, global_pk
 from .errors import (
     BadUserInput,
     CodaError,
@@ -43,17 +43,12 @@ from .permissions import HasScope, IsSignedIn
 from .relay import ValidNodeId, connection
 
 
-class CompositionEntity:
+class VisibleOnly:
     @classmethod
     def get_queryset(cls, queryset: Any, info: Info, **kwargs: Any) -> Any:
         """Every Composition the schema hands out (node, connections, entities) is one the caller
         may read."""
         return compositions_visible_to(caller(info), queryset)
-
-    @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID, **fields: Any) -> Any:
-        """A federation reference `{__typename: "Composition", id}`: null unless the caller may read it."""
-        return entity_reference(cls, info, id, "Composition")
 
 
 def composition_type(modules: list[str]) -> type:
@@ -61,8 +56,8 @@ def composition_type(modules: list[str]) -> type:
     return django_type(
         "Composition",
         models.Composition,
-        [CompositionEntity, *contributions("CompositionFields", modules)],
-        bases=(relay.Node,),
+        [VisibleOnly, *contributions("CompositionFields", modules)],
+        bases=(Entity, relay.Node),
         directives=[Key(fields="id")],
         description="A composition: the root of everything Coda makes for one prompt.",
     )
@@ -82,6 +77,9 @@ def explicit_inputs(input: CreateCompositionInput | UpdateCompositionInput) -> d
         "voice": input.voice,
         "lyrics": input.lyrics,
         "voice_profile": input.voice_profile,
+        "genre_reference": input.genre_reference,
+        "mastering_preset": input.mastering_preset,
+        "mastering_reference": input.mastering_reference,
     }
 
 

@@ -9,7 +9,8 @@ COMPOSITION_FIELDS = f"""
     loudnessTarget totalBeats genres {{ name weight }} sources {{ field source }}
   }}
   mood {{ name valence energy tags source }}
-  genre {{ primary source tempo swing density loudnessTarget programs weights {{ name weight }} }}
+  genre {{ primary source tempo swing density loudnessTarget programs weights {{ name weight }}
+    reference {{ referenceId name tempo key scale }} }}
   sections {{ index name startBar bars energy vocal chords }}
   layers {{ index name instrument role program channel isDrum volume pan noteCount notes
     midi {{ {ARTIFACT} }} }}
@@ -17,7 +18,10 @@ COMPOSITION_FIELDS = f"""
     syllables {{ text start duration stress wordEnd }} }} }}
   voice {{ voice instrument source low high program notes syllables midi {{ {ARTIFACT} }} }}
   master {{ targetLufs loudnessBefore integratedLufs gainDb samplePeakDbfs truePeakDbtp durationSeconds
-    sampleRate wav {{ {ARTIFACT} }} flac {{ {ARTIFACT} }} mp3 {{ {ARTIFACT} }} midi {{ {ARTIFACT} }} }}
+    sampleRate ceilingDbtp preset presetValues {{ targetLufs stereoWidth }}
+    measurements {{ name unit target before achieved }}
+    referenceMatch {{ referenceId distanceBeforeDb distanceAfterDb bands {{ frequency eqGainDb }} }}
+    wav {{ {ARTIFACT} }} flac {{ {ARTIFACT} }} mp3 {{ {ARTIFACT} }} midi {{ {ARTIFACT} }} }}
   stages {{ name position status progress message error attempts seed inputHash reused startedAt finishedAt }}
   artifacts {{ {ARTIFACT} }}
   versions {{ number reason createdAt elements context {{ tempo key }} artifacts {{ {ARTIFACT} }} }}

@@ -17,6 +17,7 @@ from modules.composition.context import (
     SOURCE_INPUT,
     SOURCE_MOOD,
     SOURCE_PROFILE,
+    SOURCE_REFERENCE,
     SOURCE_SEED,
     ChordEvent,
     CompositionContext,
@@ -232,10 +233,14 @@ def arrange(ctx: CompositionContext, seed: int) -> ArrangementResult:
     spb = 60.0 / tempo
     mood_energy = _clamp01(ctx.energy if ctx.energy is not None else (ctx.mood.energy if ctx.mood else 0.5))
 
-    # Mode: explicit input wins; otherwise the mood's candidates, decided by the genre's progressions.
+    # Mode: explicit input wins, then a genre reference track's (major or minor); otherwise the
+    # mood's candidates, decided by the genre's progressions. The key likewise.
+    reference = ctx.inputs.get("genre_reference") or {}
     requested_scale = ctx.inputs.get("scale")
     if requested_scale in SCALES:
         scale, scale_source = str(requested_scale), SOURCE_INPUT
+    elif reference.get("scale") in SCALES:
+        scale, scale_source = str(reference["scale"]), SOURCE_REFERENCE
     else:
         # The mood's candidate modes, decided by the genre's progressions, leaned by a "scales" prior.
         candidates = harmony.mode_candidates(ctx.mood, mood_energy)
@@ -246,6 +251,8 @@ def arrange(ctx: CompositionContext, seed: int) -> ArrangementResult:
     requested_key = ctx.inputs.get("key")
     if requested_key:
         key, key_source = NOTE_NAMES[pitch_class(str(requested_key))], SOURCE_INPUT
+    elif reference.get("key"):
+        key, key_source = NOTE_NAMES[pitch_class(str(reference["key"]))], SOURCE_REFERENCE
     else:
         key = harmony.choose_key(_rng(seed, "key"), scale, ctx.prior_weights("keys"))
         unleaned = harmony.choose_key(_rng(seed, "key"), scale)

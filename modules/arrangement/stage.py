@@ -27,6 +27,7 @@ class ArrangementStage(Stage):
         "inputs.key",
         "inputs.scale",
         "inputs.tempo",
+        "inputs.genre_reference",
     )
     priors = ("keys", "scales")
     element_models = (Section, Layer)

@@ -42,6 +42,7 @@ PRIOR_CHOICES: dict[str, str | None] = {
 }
 PRIOR_GAIN = 1.5  # a categorical weight w multiplies a choice's odds by exp(PRIOR_GAIN * w): x0.22 .. x4.5
 SOURCE_VOICE_PROFILE = "voice_profile"  # measured from the recordings of a voice profile
+SOURCE_REFERENCE = "reference"  # measured from a reference track the caller uploaded
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -157,7 +158,9 @@ class CompositionContext:
     instrumental: bool = False
     # Explicit inputs from createComposition: mood (str), genres ([{name, weight}]),
     # key (str), scale (str), tempo (float), voice (str), lyrics (str), voice_profile (a
-    # VoiceProfile's global id).
+    # VoiceProfile's global id); and what stages resolved from stored things the caller named
+    # (Stage.resolve_inputs): genre_reference ({id, name, tempo, key, scale, ...}), mastering
+    # ({preset, target_lufs, ..., reference}).
     inputs: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # context field -> SOURCE_*
     stage_seeds: dict[str, int] = field(default_factory=dict)  # a stage's seed when regenerated with its own

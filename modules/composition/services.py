@@ -59,6 +59,13 @@ def _clean_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _resolve_inputs(inputs: dict[str, Any], caller: Any) -> dict[str, Any]:
+    """Each stage turns the inputs that name the caller's stored things into what they hold."""
+    for stage in registry().values():
+        inputs = stage.resolve_inputs(inputs, caller)
+    return inputs
+
+
 def _check_content(prompt: str | None, inputs: dict[str, Any], caller: Any) -> None:
     """The content check on what a person wrote: the prompt and their own lyrics."""
     key = caller.client_key if caller is not None else "system"
@@ -102,7 +109,7 @@ def composition_create(
     _check_duration(duration_seconds)
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError("seed", f"seed must be between 0 and {MAX_SEED}")
-    explicit = _clean_inputs(inputs or {})
+    explicit = _resolve_inputs(_clean_inputs(inputs or {}), caller)
     for stage in registry().values():
         stage.validate(explicit)
     for stage in registry().values():
@@ -399,7 +406,7 @@ def composition_update(
     changes = _clean_inputs(inputs)
     if duration_seconds is not None:
         _check_duration(duration_seconds)
-    merged = {**composition.inputs, **changes}
+    merged = {**composition.inputs, **_resolve_inputs(changes, caller)}
     for stage in registry().values():
         stage.validate(merged)
     for stage in registry().values():

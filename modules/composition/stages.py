@@ -67,6 +67,13 @@ class Stage:
         """Settings that change the result (a soundfont, a sample rate); part of the hash."""
         return {}
 
+    def resolve_inputs(self, inputs: dict[str, Any], caller: Any) -> dict[str, Any]:
+        """Inputs that name stored things (a preset, an uploaded reference) replaced by what those
+        hold now, for this caller (a modules.accounts Caller, None for the system); raise
+        InputError for a name the caller has no such thing under. Runs before `validate`, on new
+        inputs only: a composition keeps what they held when they were given."""
+        return inputs
+
     def validate(self, inputs: dict[str, Any]) -> None:
         """Check this stage's explicit inputs; raise InputError."""
 

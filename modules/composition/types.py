@@ -146,8 +146,10 @@ class StageRunType:
 
 
 @strawberry.type(
-    description="Where a context value came from: prompt, input, genre, mood, seed, default, or profile "
-    "(your preference profile, applied only where the prompt and inputs left the choice open)."
+    description="Where a context value came from: prompt, input, genre, mood, seed, default, profile "
+    "(your preference profile, applied only where the prompt and inputs left the choice open), "
+    "voice_profile (measured from a voice profile) or reference (measured from a reference track you "
+    "uploaded)."
 )
 class ContextSource:
     field: str = strawberry.field(
@@ -437,6 +439,21 @@ class CreateCompositionInput:
         description="Sing with a voice profile (yours or one granted to you): its pitch sets the register "
         "and its formants the colour of the voice; `voice` is then not used.",
     )
+    genre_reference: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of your genre reference tracks (uploadGenreReference): its tempo and key "
+        "steer the composition unless `tempo`, `key` or `scale` say otherwise.",
+    )
+    mastering_preset: str | None = strawberry.field(
+        default=None,
+        description="How to master: a built-in preset's name (builtInMasteringPresets) or one of "
+        "your presets, by name or id. Default: the genre's loudness, nothing else changed.",
+    )
+    mastering_reference: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of your mastering reference tracks (uploadMasteringReference): the master "
+        "matches its loudness and long-term spectral balance.",
+    )
 
 
 @strawberry.input(
@@ -466,6 +483,18 @@ class UpdateCompositionInput:
 
     voice_profile: strawberry.ID | None = strawberry.field(
         default=None, description="Sing with this voice profile from now on (yours or one granted to you)."
+    )
+    genre_reference: strawberry.ID | None = strawberry.field(
+        default=None, description="A genre reference track of yours to steer tempo and key."
+    )
+    mastering_preset: str | None = strawberry.field(
+        default=None,
+        description="Re-master with this preset (only the mastering stage runs again). Mastering "
+        "inputs are replaced together: give the reference again to keep it.",
+    )
+    mastering_reference: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Re-master matching this reference track of yours (only mastering runs again).",
     )
 
 

@@ -27,7 +27,7 @@ from modules.composition.selectors import compositions_visible_to
 from modules.composition.stages import InputError
 from modules.composition.types import WeightedChoice
 from schema.context import caller
-from schema.entities import entity_reference
+from schema.entities import Entity
 from schema.errors import BadUserInput, NotFound
 from schema.permissions import HasScope, IsSignedIn
 from schema.relay import connection
@@ -72,7 +72,7 @@ def _feedback_gid(pk: int) -> strawberry.ID:
     description="Your word on a composition or one of its elements; only you can see it.",
     directives=[Key(fields="id")],
 )
-class FeedbackType(relay.Node):
+class FeedbackType(Entity, relay.Node):
     rating: int | None = strawberry_django.field(description="1 (poor) .. 5 (great), if given.")
     text: str = strawberry_django.field(description="What you wrote.")
     context: JSONObject = strawberry_django.field(description="What your client said about the moment.")
@@ -86,10 +86,6 @@ class FeedbackType(relay.Node):
         """Whatever hands out feedback (node, connections, entities) hands out the caller's own only."""
         user_id = caller(info).user_id
         return queryset.filter(user_id=user_id) if user_id is not None else queryset.none()
-
-    @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID, **fields: Any) -> Any:
-        return entity_reference(cls, info, id, "Feedback")
 
     @strawberry_django.field(only=["kind"], description="What it says.")
     @loaded_only

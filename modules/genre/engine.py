@@ -5,8 +5,9 @@ in the prompt ("uplifting electronic music with dreamy vocals" -> electronic,
 with dream-pop as a faint second), else from the mood's affinity to each
 genre. The blend's Style is a weighted average of its genres' grids and
 numbers, so a 70/30 blend sits between its parents; programs come from the
-dominant genre. Tempo is an explicit input, or a point inside the blended
-tempo range chosen by the energy (higher energy, faster).
+dominant genre. Tempo is an explicit input, else a reference track's (see
+`reference_tempo`), else a point inside the blended tempo range chosen by the
+energy (higher energy, faster).
 
 Where the prompt and inputs leave a choice open, the caller's preference
 profile leans it (CompositionContext.priors): genre fits chosen by mood are
@@ -36,6 +37,7 @@ from modules.composition.context import (
     SOURCE_MOOD,
     SOURCE_PROFILE,
     SOURCE_PROMPT,
+    SOURCE_REFERENCE,
     CompositionContext,
     GenreWeight,
     Style,
@@ -100,6 +102,7 @@ class GenreResult:
     scores: dict[str, float] = field(default_factory=dict)  # genre -> evidence (prompt hits or mood fit)
     loudness_source: str = SOURCE_GENRE  # SOURCE_GENRE or SOURCE_PROFILE
     programs_source: str = SOURCE_GENRE  # SOURCE_GENRE or SOURCE_PROFILE
+    reference: dict[str, Any] | None = None  # the genre reference that steered the tempo, if any
 
 
 # --- choosing the genres -------------------------------------------------------------------
@@ -322,6 +325,21 @@ def _explicit_tempo(raw: Any) -> float:
     return round(tempo, 1)
 
 
+def reference_tempo(detected: float, blend_range: tuple[float, float]) -> float:
+    """A reference's tempo for this blend: as detected, unless it lies outside the blend's range
+    and an octave away lies inside it (beat trackers lock an octave off more than anything else;
+    hip-hop at 90 read as 180 is hip-hop at 90). Always within the bounds an explicit tempo has."""
+    lo, hi = blend_range
+    tempo = float(detected)
+    if not lo <= tempo <= hi:
+        tempo = next((tempo * f for f in (0.5, 2.0) if lo <= tempo * f <= hi), tempo)
+    while tempo > MAX_TEMPO:
+        tempo /= 2.0
+    while tempo < MIN_TEMPO:
+        tempo *= 2.0
+    return round(tempo, 1)
+
+
 # --- the engine ----------------------------------------------------------------------------
 
 
@@ -372,8 +390,11 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
     # Reported range rounded outwards, so the rounded tempo always lies inside it.
     tempo_range = (math.floor(lo * 10 + 1e-9) / 10, math.ceil(hi * 10 - 1e-9) / 10)
 
+    reference = ctx.inputs.get("genre_reference") or None
     if ctx.inputs.get("tempo") is not None:
         tempo, tempo_source = _explicit_tempo(ctx.inputs["tempo"]), SOURCE_INPUT
+    elif reference is not None:
+        tempo, tempo_source = reference_tempo(reference["tempo"], (lo, hi)), SOURCE_REFERENCE
     else:
         # Clamping the weighted target towards the dominant range keeps it between the parents' tempos.
         tempo, tempo_source = round(float(min(hi, max(lo, target))), 1), SOURCE_GENRE
@@ -413,4 +434,5 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
         scores=scores,
         loudness_source=loudness_source,
         programs_source=programs_source,
+        reference=reference,
     )

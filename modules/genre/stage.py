@@ -7,6 +7,7 @@ from modules.composition.context import SOURCE_GENRE, CompositionContext
 from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, stage_seed
 
+from . import selectors
 from .catalog import GENRES
 from .engine import blend_genres
 from .models import GenreBlend
@@ -19,9 +20,16 @@ class GenreStage(Stage):
     name = "genre"
     needs = ("mood",)
     # Not the explicit tempo: that is the arrangement's, so editing it never re-blends genres.
-    reads = ("prompt", "inputs.genres", "mood", "energy")
+    reads = ("prompt", "inputs.genres", "mood", "energy", "inputs.genre_reference")
     priors = ("genres", "tempo", "loudness", "programs")
     element_models = (GenreBlend,)
+
+    def resolve_inputs(self, inputs: dict[str, Any], caller: Any) -> dict[str, Any]:
+        """A genre reference's id becomes what it measured (tempo, key, scale)."""
+        named = inputs.get("genre_reference")
+        if named is None or isinstance(named, dict):
+            return inputs
+        return {**inputs, "genre_reference": selectors.genre_reference_choice(caller, str(named))}
 
     def validate(self, inputs: dict[str, Any]) -> None:
         genres = inputs.get("genres")
@@ -40,6 +48,11 @@ class GenreStage(Stage):
                     raise InputError("genres", f"weight of {name!r} must be greater than 0")
                 if weight > MAX_WEIGHT:
                     raise InputError("genres", f"genre weights are at most {MAX_WEIGHT}, not {weight}")
+        reference = inputs.get("genre_reference")
+        if reference is not None and not (
+            isinstance(reference, dict) and {"tempo", "key", "scale"} <= set(reference)
+        ):
+            raise InputError("genreReference", "the genre reference is malformed")
         tempo = inputs.get("tempo")
         if tempo is not None and not MIN_TEMPO <= float(tempo) <= MAX_TEMPO:
             raise InputError(
@@ -63,6 +76,7 @@ class GenreStage(Stage):
                 "density": style.density,
                 "loudness_target": result.loudness_target,
                 "programs": style.programs,
+                "reference": result.reference,
             },
         )
         context.genres = result.genres

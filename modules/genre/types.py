@@ -1,14 +1,42 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated, Any
+
 import strawberry
 import strawberry_django
+from django.db.models import QuerySet
+from strawberry import relay
+from strawberry.federation.schema_directives import Key
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
 
+from modules.accounts.caller import COMPOSE, READ
+from modules.composition.stages import InputError
 from modules.composition.types import GenreShare
+from schema.context import caller
+from schema.entities import Entity
+from schema.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from schema.resolvers import loaded_only
 from schema.scalars import JSONObject
 
-from . import models
+from . import models, selectors, services
 from .catalog import GENRES
+
+
+@strawberry.type(
+    name="GenreReferenceUse",
+    description="The genre reference track that steered a composition's tempo and key.",
+)
+class GenreReferenceUse:
+    reference_id: strawberry.ID = strawberry.field(description="The GenreReference's id.")
+    name: str = strawberry.field(description="The reference's name when it was used.")
+    tempo: float = strawberry.field(
+        description="Its tempo as detected (bpm); the composition's may be an octave from it, folded "
+        "into the genre blend's range."
+    )
+    key: str = strawberry.field(description="Its key's tonic as detected.")
+    scale: str = strawberry.field(description="Its mode as detected: major or minor.")
 
 
 @strawberry_django.type(
@@ -38,6 +66,22 @@ class GenreBlendType:
         description="Layer (bass, chords, pad, lead) -> the General MIDI program (0-based) that plays it."
     )
 
+    @strawberry_django.field(
+        only=["reference"], description="The genre reference that steered tempo and key; null if none."
+    )
+    @loaded_only
+    def reference(self, root: models.GenreBlend) -> GenreReferenceUse | None:
+        used = root.reference
+        if not used:
+            return None
+        return GenreReferenceUse(
+            reference_id=strawberry.ID(relay.to_base64("GenreReference", used["id"])),
+            name=used["name"],
+            tempo=used["tempo"],
+            key=used["key"],
+            scale=used["scale"],
+        )
+
     @strawberry_django.field(only=["weights"], description="The genres of the blend, heaviest first.")
     @loaded_only
     def weights(self, root: models.GenreBlend) -> list[GenreShare]:
@@ -53,6 +97,54 @@ class GenreInfo:
     programs: JSONObject = strawberry.field(
         description="Layer (bass, chords, pad, lead) -> General MIDI program (0-based)."
     )
+
+
+@strawberry_django.type(
+    models.GenreReference,
+    name="GenreReference",
+    description="A track you uploaded whose tempo and key steer compositions (`genreReference`). "
+    "The file is kept privately and never served.",
+    directives=[Key(fields="id")],
+)
+class GenreReferenceType(Entity, relay.Node):
+    name: str = strawberry_django.field(description="Its name (the file's, unless you gave one).")
+    format: str = strawberry_django.field(description="WAV, FLAC, OGG or MP3, as read from the bytes.")
+    size_bytes: int = strawberry_django.field(description="The file's size.")
+    duration_seconds: float = strawberry_django.field(description="Its length.")
+    sample_rate: int = strawberry_django.field(description="Its sample rate, Hz.")
+    tempo: float = strawberry_django.field(
+        description="Beats per minute: the slope of the beat tracker's beats (like any beat tracker, "
+        "it can read a slow song at double tempo)."
+    )
+    beat_count: int = strawberry_django.field(description="Beats the tracker found.")
+    beat_jitter_ms: float = strawberry_django.field(
+        description="RMS distance of those beats from a steady grid; tens of ms: the tracker did not lock."
+    )
+    key: str = strawberry_django.field(description="The key's tonic, e.g. D or F#.")
+    scale: str = strawberry_django.field(description="major or minor.")
+    key_margin: float = strawberry_django.field(
+        description="How far the key scored ahead of the runner-up (0: a coin toss; the scores are "
+        "profile correlation plus tonic fit, up to 2)."
+    )
+    runner_up: str = strawberry_django.field(description="The next most likely key, e.g. F major.")
+    chroma: list[float] = strawberry_django.field(
+        description="Its pitch-class profile, C first, loudest = 1."
+    )
+    created_at: datetime = strawberry_django.field(description="When it was uploaded.")
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        """Whatever hands out references (node, lists) hands out the caller's own only."""
+        return queryset.filter(owner_id=caller(info).user_id) if caller(info).user_id else queryset.none()
+
+
+def _user_id(info: Info, scope: str, doing: str) -> int:
+    who = caller(info)
+    if not who.is_authenticated:
+        raise Unauthenticated(f"sign in (session or API token) to {doing}")
+    if not who.can(scope):
+        raise Forbidden(f"this API token lacks the {scope!r} scope")
+    return int(who.user_id)  # type: ignore[arg-type]
 
 
 class CompositionFields:
@@ -72,3 +164,46 @@ class QueryFields:
             )
             for g in GENRES.values()
         ]
+
+    @strawberry_django.field(description="Your genre reference tracks, newest first.")
+    def genre_references(self, info: Info) -> list[GenreReferenceType]:
+        return selectors.references_of(_user_id(info, READ, "see your references"))  # type: ignore[return-value]
+
+
+class MutationFields:
+    @strawberry_django.mutation(
+        description="Upload a track whose tempo and key should steer compositions (GraphQL multipart "
+        "request): WAV, FLAC, OGG or MP3, read by its content, at least 5 s with a steady beat, "
+        "within CODA_MAX_UPLOAD_BYTES and CODA_MAX_UPLOAD_SECONDS. Tempo and key are measured now; "
+        "give its id as `genreReference`."
+    )
+    def upload_genre_reference(
+        self,
+        info: Info,
+        file: Annotated[Upload, strawberry.argument(description="The audio file.")],
+        name: Annotated[str | None, strawberry.argument(description="A name; default: the file's.")] = None,
+    ) -> GenreReferenceType:
+        owner = _user_id(info, COMPOSE, "upload references")
+        try:
+            return services.genre_reference_upload(owner, file, name)  # type: ignore[return-value]
+        except InputError as error:
+            raise BadUserInput(error.message, field=error.field) from None
+
+    @strawberry_django.mutation(
+        description="Delete one of your genre references and its file; compositions it steered keep "
+        "what it measured. Returns its id."
+    )
+    def delete_genre_reference(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="One of your references.")],
+    ) -> strawberry.ID:
+        owner = _user_id(info, COMPOSE, "delete references")
+        pk = selectors.global_pk(id, "GenreReference")
+        if pk is None:
+            raise BadUserInput(f"{id!r} is not a GenreReference id", field="id")
+        try:
+            services.genre_reference_delete(owner, pk)
+        except models.GenreReference.DoesNotExist:
+            raise NotFound(f"no genre reference with id {id}", id=str(id)) from None
+        return id

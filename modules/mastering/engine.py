@@ -22,12 +22,14 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyloudnorm
 from scipy import ndimage, signal
 
+from modules.mastering import tone
 from modules.mastering.render import RenderTrack, get_renderer
 
 SILENCE_DB = -120.0  # what "-inf" dB is reported as
@@ -130,11 +132,14 @@ def _short_term_db(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return 10.0 * np.log10(ndimage.uniform_filter1d(power, size=window, mode="nearest") + 1e-20)
 
 
-def compressor_db(level_db: np.ndarray, threshold_db: float, sample_rate: int) -> np.ndarray:
-    """Gentle bus compression: 2:1 above `threshold_db` with a 6 dB soft knee, slow-ish smoothing."""
+def compressor_db(
+    level_db: np.ndarray, threshold_db: float, sample_rate: int, ratio: float = COMP_RATIO
+) -> np.ndarray:
+    """Bus compression: `ratio`:1 (gently, 2:1 by default) above `threshold_db` with a 6 dB soft
+    knee, slow-ish smoothing."""
     over = level_db - threshold_db
     half = COMP_KNEE_DB / 2.0
-    slope = 1.0 - 1.0 / COMP_RATIO
+    slope = 1.0 - 1.0 / ratio
     reduction = np.where(
         over <= -half,
         0.0,
@@ -170,6 +175,16 @@ class MasterResult:
     duration_seconds: float
     target_lufs: float
     dynamics_reduction_db: float = 0.0  # deepest compressor+limiter gain reduction (0 = dynamics idle)
+    ceiling_dbtp: float = -1.0
+    compression_ratio: float = COMP_RATIO  # asked for
+    compression_threshold_db: float = -10.0  # where it starts (50 ms RMS, dBFS)
+    # The ratio achieved, measured on the audio (see `measured_ratio`); None when too little of the
+    # song reached the threshold to tell.
+    compression_ratio_measured: float | None = None
+    compressed_share: float = 0.0  # share of the song's non-silent frames past the knee
+    crest_before_db: float = 0.0  # peak-to-RMS of the mix before mastering
+    crest_db: float = 0.0  # peak-to-RMS of the master
+    report: dict[str, Any] = field(default_factory=dict)  # targets against measures (render_and_master)
 
 
 def _sum_stems(stems: list[np.ndarray]) -> np.ndarray:
@@ -183,10 +198,39 @@ def _sum_stems(stems: list[np.ndarray]) -> np.ndarray:
     return mix
 
 
+MIN_COMPRESSED_SHARE = 0.02  # the ratio is measured only when this share of the song passed the knee
+MEASURE_RANGE_DB = 40.0  # frames quieter than this under the loudest are silence, not music
+
+
+def measured_ratio(level_in_db: np.ndarray, level_out_db: np.ndarray, threshold_db: float) -> float | None:
+    """The compression ratio achieved: over the frames whose input (50 ms RMS) was past the knee,
+    how far the input rose above the threshold for each dB the output did (a least-squares
+    slope through the threshold). None when under MIN_COMPRESSED_SHARE of the music got there."""
+    music = level_in_db > float(np.max(level_in_db)) - MEASURE_RANGE_DB
+    over = music & (level_in_db > threshold_db + COMP_KNEE_DB / 2.0)
+    if over.sum() < max(1, MIN_COMPRESSED_SHARE * music.sum()):
+        return None
+    x = level_in_db[over] - threshold_db
+    y = level_out_db[over] - threshold_db
+    slope = float(np.dot(x, y) / np.dot(x, x))  # output rise per input rise, through the threshold
+    return round(1.0 / slope, 2) if slope > 0.05 else None
+
+
+def crest_db(audio: np.ndarray) -> float:
+    """Peak-to-RMS ratio (dB) over the whole signal."""
+    return round(peak_dbfs(audio) - rms_dbfs(audio), 3) if np.any(audio) else 0.0
+
+
 def master(
-    stems: list[np.ndarray], sample_rate: int, target_lufs: float, ceiling_dbtp: float = -1.0
+    stems: list[np.ndarray],
+    sample_rate: int,
+    target_lufs: float,
+    ceiling_dbtp: float = -1.0,
+    ratio: float = COMP_RATIO,
+    threshold_db: float | None = None,
 ) -> MasterResult:
-    """Sum the stems, gain to `target_lufs` and limit true peaks to `ceiling_dbtp`.
+    """Sum the stems, gain to `target_lufs` and limit true peaks to `ceiling_dbtp`, compressing
+    `ratio`:1 above `threshold_db` (50 ms RMS, dBFS; default 9 dB under the ceiling) on the way.
 
     Guarantees (tested): integrated loudness within 0.5 LU of the target (the
     iteration aims for 0.1 LU) and true peak <= ceiling. Loud targets are met by
@@ -203,10 +247,16 @@ def master(
     # expensive detectors run once on the mix and are shifted by the gain.
     mix_peaks = _frame_true_peaks(mix)
     mix_level_db = _short_term_db(mix, sample_rate)
-    threshold_db = float(ceiling_dbtp) - COMP_THRESHOLD_BELOW_CEILING_DB
+    if threshold_db is None:
+        threshold_db = float(ceiling_dbtp) - COMP_THRESHOLD_BELOW_CEILING_DB
 
-    def chain(gain_db: float, margin_db: float, mode: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-        comp = compressor_db(mix_level_db + gain_db, threshold_db, sample_rate)
+    def compressor(gain_db: float) -> np.ndarray:
+        return compressor_db(mix_level_db + gain_db, threshold_db, sample_rate, ratio)
+
+    def chain(
+        gain_db: float, margin_db: float, mode: tuple[float, float]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        comp = compressor(gain_db)
         # Compressor gain is smooth, so peak * its gain is the compressed peak to within a hair.
         lim = limiter_db(
             mix_peaks * db_to_gain(gain_db) * np.power(10.0, comp / 20.0),
@@ -215,16 +265,16 @@ def master(
             mode,
         )
         envelope = np.power(10.0, (comp + lim) / 20.0)
-        return mix * (db_to_gain(gain_db) * envelope)[:, None], envelope
+        return mix * (db_to_gain(gain_db) * envelope)[:, None], envelope, comp
 
     gain_db = float(target_lufs) - before
     margin_db = 0.05  # aim the limiter a hair under the ceiling
     mode_index = 0
     tried: list[tuple[float, float]] = []  # (gain_db, loudness) for the secant steps
-    # (miss, gain_db, out, envelope, true peak) of the closest pass under the ceiling
-    best: tuple[float, float, np.ndarray, np.ndarray, float] | None = None
+    # (miss, gain_db, out, envelope, compressor gain, true peak) of the closest pass under the ceiling
+    best: tuple[float, float, np.ndarray, np.ndarray, np.ndarray, float] | None = None
     for _ in range(MAX_PASSES):
-        out, envelope = chain(gain_db, margin_db, LIMITER_MODES[mode_index])
+        out, envelope, comp = chain(gain_db, margin_db, LIMITER_MODES[mode_index])
         # The chain is the mix times a smooth gain envelope, so the mix's oversampled peaks
         # (measured once) times the envelope give this pass's true peak without oversampling
         # again; the chosen pass is measured exactly below.
@@ -236,7 +286,7 @@ def master(
         loudness = integrated_lufs(out, sample_rate)
         miss = abs(loudness - float(target_lufs))
         if best is None or miss < best[0]:
-            best = (miss, gain_db, out, envelope, peak)
+            best = (miss, gain_db, out, envelope, comp, peak)
         if miss <= LOUDNESS_TOLERANCE_LU:
             break
         tried.append((gain_db, loudness))
@@ -254,8 +304,8 @@ def master(
                 continue
         gain_db += min(24.0, (float(target_lufs) - loudness) / min(1.0, max(0.05, slope)))
     if best is None:  # every pass was over the ceiling: keep the last, trimmed below
-        best = (0.0, gain_db, out, envelope, peak)
-    _, gain_db, out, envelope, _estimate = best
+        best = (0.0, gain_db, out, envelope, comp, peak)
+    _, gain_db, out, envelope, comp, _estimate = best
     peak = true_peak_dbtp(out)
     # Last resort, rarely needed: a plain trim keeps the ceiling promise.
     if peak > ceiling_dbtp:
@@ -263,6 +313,13 @@ def master(
         out, envelope = out * trim, envelope * trim
     audio = out.astype(np.float32)
     peak = true_peak_dbtp(audio) if peak > ceiling_dbtp else peak
+    # What the compressor did, measured on audio: its input (the gained mix) against its output
+    # (that mix through the compressor's gain alone, before the limiter).
+    level_in = mix_level_db + gain_db
+    compressed = mix * (db_to_gain(gain_db) * np.power(10.0, comp / 20.0))[:, None]
+    level_out = _short_term_db(compressed, sample_rate)
+    music = level_in > float(np.max(level_in)) - MEASURE_RANGE_DB
+    past_knee = music & (level_in > threshold_db + COMP_KNEE_DB / 2.0)
     return MasterResult(
         audio=audio,
         sample_rate=int(sample_rate),
@@ -274,6 +331,13 @@ def master(
         duration_seconds=audio.shape[0] / float(sample_rate),
         target_lufs=float(target_lufs),
         dynamics_reduction_db=round(-gain_to_db(float(np.min(envelope))), 3),
+        ceiling_dbtp=float(ceiling_dbtp),
+        compression_ratio=float(ratio),
+        compression_threshold_db=float(threshold_db),
+        compression_ratio_measured=measured_ratio(level_in, level_out, threshold_db),
+        compressed_share=round(float(past_knee.sum()) / max(1, int(music.sum())), 4),
+        crest_before_db=crest_db(mix),
+        crest_db=crest_db(audio),
     )
 
 
@@ -305,6 +369,7 @@ def render_and_master(
     audio_stems: dict[str, np.ndarray] | None = None,
     audio_offsets_lu: dict[str, float] | None = None,
     threads: int | None = None,
+    plan: MasteringPlan | None = None,
 ) -> tuple[MasterResult, dict[str, np.ndarray]]:
     """Render every track once, master their sum, and return the master with the gained stems.
 
@@ -316,7 +381,8 @@ def render_and_master(
     to the song's length and set `audio_offsets_lu[name]` (default -1 LU) relative
     to the rendered instruments before mastering, so the voices sit in the mix.
 
-    `threads` stems render at once (default: one per core)."""
+    `threads` stems render at once (default: one per core). `plan` says how to master (the
+    default: loudness target, -1 dBTP, gentle compression near the ceiling; see `master_stems`)."""
     if tempo_bpm <= 0:
         raise ValueError("tempo must be positive")
     total_seconds = float(total_beats) * 60.0 / float(tempo_bpm)
@@ -360,9 +426,130 @@ def render_and_master(
             raw[name] = level_to(fit_stereo(audio, frames), bed, sample_rate, offset)
     if progress is not None:
         progress(0.8, "mastering")
-    result = master(list(raw.values()), sample_rate, target_lufs)
-    gain = np.float32(db_to_gain(result.gain_db))
-    stems = {name: (stem * gain).astype(np.float32) for name, stem in raw.items()}
+    result, stems = master_stems(raw, sample_rate, target_lufs, plan)
     if progress is not None:
         progress(1.0, "mastered")
     return result, stems
+
+
+@dataclass(frozen=True)
+class MasteringPlan:
+    """How to master beyond the loudness target (presets.PresetValues says what each means).
+    With `reference_bands` (a reference track's long-term spectrum, tone.band_levels) the EQ is
+    the curve that matches it, and the tilt is not used."""
+
+    ceiling_dbtp: float = -1.0
+    eq_tilt_db_per_octave: float = 0.0
+    stereo_width: float = 1.0
+    compression_ratio: float = COMP_RATIO
+    compression_threshold_db: float | None = None
+    reference_bands: tuple[float | None, ...] | None = None
+
+
+def master_stems(
+    raw: dict[str, np.ndarray], sample_rate: int, target_lufs: float, plan: MasteringPlan | None = None
+) -> tuple[MasterResult, dict[str, np.ndarray]]:
+    """Master the sum of `raw` stems as `plan` says; returns the master and the stems as mixed.
+
+    The EQ and width are linear, so they are applied to every stem (EQ(sum) == sum of EQ'd
+    stems): the returned stems, times the master gain, still sum to the mix before its limiter.
+    Every target is measured afterwards on the audio (`result.report`)."""
+    plan = plan or MasteringPlan()
+    mix = _sum_stems(list(raw.values()))
+    before_bands = tone.band_levels(mix, sample_rate)
+    gains: list[float] | None = None
+    if plan.reference_bands is not None:
+        gains = tone.matching_gains(mix, sample_rate, list(plan.reference_bands))
+    elif plan.eq_tilt_db_per_octave:
+        gains = tone.tilt_curve(plan.eq_tilt_db_per_octave)
+    shaping = tone.Tone(tuple(gains) if gains is not None else None, plan.stereo_width)
+    equalised = mix  # what the width stage gets: its change is measured against this
+    if not shaping.is_flat:
+        fir = shaping.filter_for(sample_rate)
+        raw = {name: shaping.apply(stem, fir) for name, stem in raw.items()}
+        if fir is not None and plan.stereo_width != 1.0:
+            equalised = tone.apply_eq(mix, fir)
+    result = master(
+        list(raw.values()),
+        sample_rate,
+        target_lufs,
+        plan.ceiling_dbtp,
+        plan.compression_ratio,
+        plan.compression_threshold_db,
+    )
+    result.report = mastering_report(mix, before_bands, result, plan, gains, equalised)
+    gain = np.float32(db_to_gain(result.gain_db))
+    return result, {name: (stem * gain).astype(np.float32) for name, stem in raw.items()}
+
+
+def _centred(levels: list[float | None], mask: np.ndarray) -> list[float | None]:
+    """Band levels relative to their own mean over `mask` (so spectra of any level line up)."""
+    mean = float(np.mean([levels[i] for i in np.flatnonzero(mask)]))
+    return [round(float(v) - mean, 2) if v is not None and mask[i] else None for i, v in enumerate(levels)]
+
+
+def mastering_report(
+    mix: np.ndarray,
+    before_bands: list[float | None],
+    result: MasterResult,
+    plan: MasteringPlan,
+    gains: list[float] | None,
+    equalised: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Each target against what the master measures, and the reference match when there is one.
+
+    The width is measured against the mix as the EQ left it (`equalised`), since an EQ alone
+    moves the side-to-mid ratio when the side and the mid have different spectra."""
+    after_bands = tone.band_levels(result.audio, result.sample_rate)
+    width = tone.measured_width(mix if equalised is None else equalised, result.audio)
+    matching = plan.reference_bands is not None
+
+    def measure(
+        name: str, unit: str, target: float | None, achieved: float | None, before: float | None = None
+    ) -> dict[str, Any]:
+        return {"name": name, "unit": unit, "target": target, "before": before, "achieved": achieved}
+
+    tilt = round(tone.measured_tilt(before_bands, after_bands), 3)
+    report: dict[str, Any] = {
+        "measures": [
+            measure(
+                "integrated_loudness",
+                "LUFS",
+                result.target_lufs,
+                result.integrated_lufs,
+                result.loudness_before,
+            ),
+            measure("true_peak", "dBTP", result.ceiling_dbtp, result.true_peak_dbtp),
+            measure("eq_tilt", "dB/octave", None if matching else plan.eq_tilt_db_per_octave, tilt, 0.0),
+            measure("stereo_width", "x", plan.stereo_width, None if width is None else round(width, 3), 1.0),
+            measure("compression_ratio", ":1", plan.compression_ratio, result.compression_ratio_measured),
+            measure("crest_factor", "dB", None, result.crest_db, result.crest_before_db),
+        ],
+        "compression_threshold_db": result.compression_threshold_db,
+        "compressed_share": result.compressed_share,
+    }
+    if matching:
+        reference = list(plan.reference_bands or ())
+        shared = tone.useful_bands(before_bands) & tone.useful_bands(reference)
+        report["reference"] = {
+            "distance_before_db": round(tone.spectral_distance(before_bands, reference), 3),
+            "distance_after_db": round(tone.spectral_distance(after_bands, reference), 3),
+            "bands": [
+                {
+                    "frequency": round(centre, 1),
+                    "reference_db": ref,
+                    "before_db": before,
+                    "after_db": after,
+                    "eq_gain_db": round(gain, 2),
+                }
+                for centre, ref, before, after, gain in zip(
+                    tone.BAND_CENTRES,
+                    _centred(reference, shared),
+                    _centred(before_bands, shared),
+                    _centred(after_bands, shared),
+                    gains or [0.0] * len(tone.BAND_CENTRES),
+                    strict=True,
+                )
+            ],
+        }
+    return report

@@ -14,24 +14,77 @@ from modules.composition.automation import automation_controls
 from modules.composition.context import CompositionContext
 from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
 from modules.composition.models import Composition
-from modules.composition.stages import Progress, Stage, TransientStageError
+from modules.composition.stages import InputError, Progress, Stage, TransientStageError
 from modules.voice.stage import HARMONY_CHANNEL, SUNG_HARMONY, SUNG_VOCAL, VOCAL_CHANNEL
 
+from . import selectors
 from .encode import encode_audio
-from .engine import RenderTrack, render_and_master
+from .engine import MasteringPlan, RenderTrack, render_and_master
 from .models import Master
+from .presets import DEFAULT_PRESET, PresetValues, check_values
 
 AUDIO_FORMATS = ("wav", "flac", "mp3")
 # Where the sung voices sit against the instruments (integrated loudness, LU).
 SUNG_LEVELS_LU = {"vocal": -1.0, "harmony": -7.0}
+# A reference's loudness is matched within these (the louder end is as loud as masters get).
+REFERENCE_LUFS_RANGE = (-30.0, -5.0)
+CHOICE_INPUTS = ("mastering_preset", "mastering_reference")
+
+
+def mastering_plan(choice: dict[str, Any], genre_target: float | None) -> tuple[float, MasteringPlan]:
+    """The loudness target and the plan a composition's resolved mastering choice asks for.
+
+    Loudness: the reference's, else the preset's, else the genre's. With a reference the EQ
+    matches it (the preset's tilt is not used); ceiling, width and compression are the preset's."""
+    values = PresetValues(**choice.get("values", {}))
+    reference = choice.get("reference")
+    if reference is not None:
+        low, high = REFERENCE_LUFS_RANGE
+        target = min(high, max(low, float(reference["integrated_lufs"])))
+    elif values.target_lufs is not None:
+        target = values.target_lufs
+    else:
+        target = float(genre_target if genre_target is not None else -14.0)
+    plan = MasteringPlan(
+        ceiling_dbtp=values.ceiling_dbtp,
+        eq_tilt_db_per_octave=values.eq_tilt_db_per_octave,
+        stereo_width=values.stereo_width,
+        compression_ratio=values.compression_ratio,
+        compression_threshold_db=values.compression_threshold_db,
+        reference_bands=tuple(reference["bands"]) if reference is not None else None,
+    )
+    return target, plan
 
 
 class MasteringStage(Stage):
     name = "mastering"
     needs = ("arrangement", "voice")
     # The layers and voices come in through the needed stages' hashes.
-    reads = ("tempo", "total_beats", "loudness_target")
+    reads = ("tempo", "total_beats", "loudness_target", "inputs.mastering")
     element_models = (Master,)
+    engine_version = "2"  # presets, reference matching and the measured report
+
+    def resolve_inputs(self, inputs: dict[str, Any], caller: Any) -> dict[str, Any]:
+        """A preset's name or id and a reference's id become their values and measurements,
+        replacing the whole mastering choice."""
+        if not any(name in inputs for name in CHOICE_INPUTS):
+            return inputs
+        resolved = {k: v for k, v in inputs.items() if k not in CHOICE_INPUTS}
+        resolved["mastering"] = selectors.mastering_choice(
+            caller, inputs.get("mastering_preset"), inputs.get("mastering_reference")
+        )
+        return resolved
+
+    def validate(self, inputs: dict[str, Any]) -> None:
+        choice = inputs.get("mastering")
+        if choice is None:
+            return
+        if not isinstance(choice, dict) or not isinstance(choice.get("values"), dict):
+            raise InputError("masteringPreset", "the mastering choice is malformed")
+        try:
+            check_values(choice["values"])
+        except KeyError as error:
+            raise InputError("masteringPreset", f"unknown mastering setting {error}") from None
 
     def fingerprint(self) -> dict[str, Any]:
         return {"soundfont": settings.CODA_SOUNDFONT, "sample_rate": settings.CODA_SAMPLE_RATE}
@@ -82,7 +135,8 @@ class MasteringStage(Stage):
         if not os.path.exists(settings.CODA_SOUNDFONT):  # e.g. still being installed: worth a retry
             raise TransientStageError(f"soundfont not found: {settings.CODA_SOUNDFONT}")
         tempo = float(context.tempo or 120.0)
-        target = float(context.loudness_target if context.loudness_target is not None else -14.0)
+        choice = context.inputs.get("mastering") or {}
+        target, plan = mastering_plan(choice, context.loudness_target)
         result, stems = render_and_master(
             rendered,
             tempo_bpm=tempo,
@@ -94,6 +148,7 @@ class MasteringStage(Stage):
             audio_stems=sung,
             threads=settings.CODA_RENDER_THREADS,
             audio_offsets_lu=SUNG_LEVELS_LU,
+            plan=plan,
         )
         # Stems carry the master gain, so they sum to the mix before its limiter.
         # Encode everything at once on all cores (libsndfile runs outside the GIL); the MP3 is
@@ -153,6 +208,17 @@ class MasteringStage(Stage):
             "true_peak_dbtp": result.true_peak_dbtp,
             "duration_seconds": result.duration_seconds,
             "sample_rate": result.sample_rate,
+            "ceiling_dbtp": result.ceiling_dbtp,
+            "report": result.report,
+        }
+        reference = choice.get("reference")
+        applied = {
+            "preset": choice.get("preset", DEFAULT_PRESET),
+            "settings": {
+                "preset_id": choice.get("preset_id"),
+                "values": choice.get("values", PresetValues().to_dict()),
+                "reference": {k: v for k, v in reference.items() if k != "bands"} if reference else None,
+            },
         }
         artifact_save(
             composition,
@@ -165,6 +231,7 @@ class MasteringStage(Stage):
             composition=composition,
             defaults={
                 **measurements,
+                **applied,
                 "wav": files["wav"],
                 "flac": files["flac"],
                 "mp3": files["mp3"],

@@ -21,7 +21,7 @@ from modules.composition.gm import instrument_name
 from modules.composition.stages import InputError, InputNotFound
 from modules.composition.types import ArtifactType
 from schema.context import caller
-from schema.entities import entity_reference
+from schema.entities import Entity
 from schema.errors import BadUserInput, CodaError, ContentRejected, Forbidden, NotFound, Unauthenticated
 from schema.relay import connection
 from schema.resolvers import loaded_only
@@ -250,7 +250,7 @@ def _is_owner(info: Info, root: models.VoiceProfile) -> bool:
     "input of createComposition. Private to its owner and the users they grant it to.",
     directives=[Key(fields="id")],
 )
-class VoiceProfileType(relay.Node):
+class VoiceProfileType(Entity, relay.Node):
     name: str = strawberry_django.field(description="The name its owner gave it.")
     created_at: datetime = strawberry_django.field(description="When it was made.")
 
@@ -258,10 +258,6 @@ class VoiceProfileType(relay.Node):
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
         """Whatever hands out profiles (node, lists) hands out the caller's own and granted ones only."""
         return selectors.profiles_usable_by(caller(info).user, queryset)
-
-    @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID, **fields: Any) -> Any:
-        return entity_reference(cls, info, id, "VoiceProfile")
 
     @strawberry_django.field(select_related=["owner"], only=["owner__username"], description="Its owner.")
     def owner(self, root: models.VoiceProfile) -> str:

@@ -21,7 +21,7 @@ from strawberry_django.relay import DjangoListConnection
 from modules.accounts.caller import COMPOSE, READ
 from modules.composition.stages import InputError
 from schema.context import caller
-from schema.entities import entity_reference, global_pk
+from schema.entities import Entity, global_pk
 from schema.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from schema.relay import connection
 from schema.resolvers import loaded_only
@@ -98,7 +98,7 @@ class WebhookAttemptType:
     description="One event owed to one endpoint.",
     directives=[Key(fields="id")],
 )
-class WebhookDeliveryType(relay.Node):
+class WebhookDeliveryType(Entity, relay.Node):
     seq: int = strawberry_django.field(description="The event's sequence number in its composition.")
     attempts: int = strawberry_django.field(description="Attempts made so far.")
     next_attempt_at: datetime | None = strawberry_django.field(
@@ -119,10 +119,6 @@ class WebhookDeliveryType(relay.Node):
         """Whatever hands out deliveries (node, connections, entities) hands out the caller's own only."""
         user = caller(info).user
         return queryset.filter(endpoint__owner=user) if user is not None else queryset.none()
-
-    @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID, **fields: Any) -> Any:
-        return entity_reference(cls, info, id, "WebhookDelivery")
 
     @strawberry_django.field(only=["event_type"], description="Which event it carries.")
     @loaded_only
@@ -155,7 +151,7 @@ class WebhookDeliveryType(relay.Node):
     "by createWebhookEndpoint and rotateWebhookSecret.",
     directives=[Key(fields="id")],
 )
-class WebhookEndpointType(relay.Node):
+class WebhookEndpointType(Entity, relay.Node):
     url: str = strawberry_django.field(description="Where the events are POSTed, as JSON.")
     description: str = strawberry_django.field(description="Your note about it; may be empty.")
     active: bool = strawberry_django.field(
@@ -167,10 +163,6 @@ class WebhookEndpointType(relay.Node):
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
         user = caller(info).user
         return queryset.filter(owner=user) if user is not None else queryset.none()
-
-    @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID, **fields: Any) -> Any:
-        return entity_reference(cls, info, id, "WebhookEndpoint")
 
     @strawberry_django.field(
         only=["events"], description="The events it receives, in WebhookEventType order."

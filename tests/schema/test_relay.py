@@ -13,6 +13,8 @@ from graphql import is_object_type
 from strawberry import relay
 
 from modules.feedback.services import feedback_submit
+from modules.genre.models import GenreReference
+from modules.mastering.models import MasteringPreset, MasteringReference
 from modules.voice.models import VoiceProfile
 from modules.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 from schema import schema
@@ -65,6 +67,39 @@ def voice_profile(owner: Any) -> Model:
     )
 
 
+REFERENCE_FILE = {"file": "references/test.wav", "sha256": "0" * 64, "format": "WAV", "size_bytes": 1000}
+REFERENCE_AUDIO = {"duration_seconds": 10.0, "sample_rate": 44100}
+
+
+def mastering_reference(owner: Any) -> Model:
+    return MasteringReference.objects.create(
+        owner=owner,
+        name="ref",
+        **REFERENCE_FILE,
+        **REFERENCE_AUDIO,
+        integrated_lufs=-11.0,
+        true_peak_dbtp=-1.0,
+        band_levels=[0.0] * 28,
+    )
+
+
+def genre_reference(owner: Any) -> Model:
+    return GenreReference.objects.create(
+        owner=owner,
+        name="ref",
+        **REFERENCE_FILE,
+        **REFERENCE_AUDIO,
+        tempo=100.0,
+        beat_count=16,
+        beat_jitter_ms=5.0,
+        key="D",
+        scale="minor",
+        key_score=1.5,
+        key_margin=0.2,
+        runner_up="F major",
+    )
+
+
 # One maker per Node type: a type added to the schema without one fails the test below.
 NODE_MAKERS: dict[str, Callable[[Any], Model]] = {
     "Composition": lambda owner: full_composition(owner=owner),
@@ -72,6 +107,9 @@ NODE_MAKERS: dict[str, Callable[[Any], Model]] = {
     "WebhookEndpoint": webhook_endpoint,
     "WebhookDelivery": webhook_delivery,
     "VoiceProfile": voice_profile,
+    "MasteringPreset": lambda owner: MasteringPreset.objects.create(owner=owner, name="loud", target_lufs=-9),
+    "MasteringReference": mastering_reference,
+    "GenreReference": genre_reference,
 }
 
 

@@ -44,3 +44,12 @@ def test_compose_writes_files_and_prints_json(tmp_path: Path) -> None:
 def test_compose_rejects_bad_input_with_the_field(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="durationSeconds"):
         call_command("compose", "pop", "--duration", "5", "--out", str(tmp_path), stdout=io.StringIO())
+
+
+def test_compose_takes_built_in_mastering_presets_only(tmp_path: Path) -> None:
+    with pytest.raises(
+        CommandError, match="masteringPreset: no mastering preset 'mine'; built in: default, streaming"
+    ):
+        call_command(
+            "compose", "pop", "--mastering-preset", "mine", "--out", str(tmp_path), stdout=io.StringIO()
+        )

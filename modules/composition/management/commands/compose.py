@@ -103,6 +103,7 @@ class Command(BaseCommand):
         parser.add_argument("--voice")
         parser.add_argument("--lyrics-file", help="a text file with your own lyrics")
         parser.add_argument("--instrumental", action="store_true")
+        parser.add_argument("--mastering-preset", help="a built-in mastering preset, e.g. streaming or club")
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", verbosity=0, interactive=False)
@@ -127,6 +128,7 @@ class Command(BaseCommand):
                     "tempo": options["tempo"],
                     "voice": options["voice"],
                     "lyrics": lyrics,
+                    "mastering_preset": options["mastering_preset"],
                 },
                 start=False,
             )
