@@ -47,6 +47,13 @@ def _clean_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _prepared(inputs: dict[str, Any], prompt: str, caller: Any) -> dict[str, Any]:
+    """The inputs with what each stage resolves from the caller's own saved things (Stage.prepare)."""
+    for stage in registry().values():
+        inputs = stage.prepare(inputs, prompt=prompt, caller=caller)
+    return inputs
+
+
 def _check_content(prompt: str | None, inputs: dict[str, Any], caller: Any) -> None:
     """The content check on what a person wrote: the prompt and their own lyrics."""
     key = caller.client_key if caller is not None else "system"
@@ -90,7 +97,7 @@ def composition_create(
     _check_duration(duration_seconds)
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError("seed", f"seed must be between 0 and {MAX_SEED}")
-    explicit = _clean_inputs(inputs or {})
+    explicit = _prepared(_clean_inputs(inputs or {}), prompt, caller)
     for stage in registry().values():
         stage.validate(explicit)
     _check_content(prompt, explicit, caller)
@@ -209,7 +216,7 @@ def composition_update(
     changes = _clean_inputs(inputs)
     if duration_seconds is not None:
         _check_duration(duration_seconds)
-    merged = {**composition.inputs, **changes}
+    merged = _prepared({**composition.inputs, **changes}, composition.prompt, caller)
     for stage in registry().values():
         stage.validate(merged)
     _check_content(None, changes, caller)

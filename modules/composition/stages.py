@@ -59,6 +59,13 @@ class Stage:
         """Settings that change the result (a soundfont, a sample rate); part of the hash."""
         return {}
 
+    def prepare(self, inputs: dict[str, Any], *, prompt: str, caller: Any) -> dict[str, Any]:
+        """The explicit inputs with what the caller's own saved things mean for this stage (a
+        custom mood named in the input or the prompt) added as plain values; runs before
+        `validate`, on create and on edit. Engines never read the database: what they need of a
+        caller's data travels in the inputs, and so takes part in the stage's hash."""
+        return inputs
+
     def validate(self, inputs: dict[str, Any]) -> None:
         """Check this stage's explicit inputs; raise InputError."""
 

@@ -10,7 +10,8 @@ from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, stage_seed
 from modules.moderation.services import ModerationRejected, moderation_flag_generated, moderator_fingerprint
 
-from .engine import SOURCE_GENERATED, LyricsResult, write_lyrics
+from .drafts import draft_record
+from .engine import SOURCE_GENERATED, LineEdit, LyricsResult, apply_edits, write_lyrics
 from .lrc import to_lrc
 from .models import LyricLine, Lyrics
 
@@ -19,8 +20,11 @@ MAX_LYRICS_CHARS = 5000
 MODERATION_RETRIES = 3
 
 
+STAGE_NAME = "lyrics"
+
+
 class LyricsStage(Stage):
-    name = "lyrics"
+    name = STAGE_NAME
     needs = ("arrangement",)
     reads = (
         "prompt",
@@ -31,6 +35,7 @@ class LyricsStage(Stage):
         "instrumental",
         "tempo",
         "inputs.lyrics",
+        "inputs.lyrics_edits",
     )
     element_models = (Lyrics,)
 
@@ -50,12 +55,16 @@ class LyricsStage(Stage):
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
         result = _moderated(composition, context, stage_seed(context, self.name))
+        # Line edits (editLyricsLine) are the user's words over these: checked when they were given.
+        lines = apply_edits(
+            result.lines, context.vocal_phrases, LineEdit.parse(context.inputs.get("lyrics_edits"))
+        )
         Lyrics.objects.filter(composition=composition).delete()
         lyrics = Lyrics.objects.create(
             composition=composition,
             title=result.title,
             source=result.source,
-            text=_as_text(result.lines),
+            text=_as_text(lines),
         )
         LyricLine.objects.bulk_create(
             LyricLine(
@@ -67,16 +76,11 @@ class LyricsStage(Stage):
                 rhyme=line.rhyme,
                 syllables=[vars(s) for s in line.syllables],
             )
-            for i, line in enumerate(result.lines)
+            for i, line in enumerate(lines)
         )
-        artifact_save(
-            composition,
-            stage=self.name,
-            kind="lyrics",
-            name="lyrics.lrc",
-            data=to_lrc(result.lines, context.seconds_per_beat(), result.title).encode(),
-        )
-        context.lyrics = result.lines
+        lrc_save(composition, lines, context.seconds_per_beat(), result.title)
+        draft_record(composition, origin=result.source, title=result.title, text=lyrics.text, lines=lines)
+        context.lyrics = lines
         context.sources["lyrics"] = "input" if result.source == "user" else "seed"
 
     def snapshot(self, composition: Composition) -> dict[str, Any]:
@@ -91,6 +95,24 @@ class LyricsStage(Stage):
             lyrics = row_restore(Lyrics, data["Lyrics"], artifacts, composition=composition)
             for line in data["lines"]:
                 row_restore(LyricLine, line, artifacts, lyrics=lyrics)
+            draft_record(
+                composition,
+                origin=lyrics.source,
+                title=lyrics.title,
+                text=lyrics.text,
+                lines=[line["text"] for line in sorted(data["lines"], key=lambda row: row["index"])],
+            )
+
+
+def lrc_save(composition: Composition, lines: list[Any], seconds_per_beat: float, title: str) -> None:
+    """The timed lyrics file: each line at the time its first syllable is sung."""
+    artifact_save(
+        composition,
+        stage=STAGE_NAME,
+        kind="lyrics",
+        name="lyrics.lrc",
+        data=to_lrc(lines, seconds_per_beat, title).encode(),
+    )
 
 
 def _moderated(composition: Composition, context: CompositionContext, seed: int) -> LyricsResult:
