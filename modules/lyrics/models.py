@@ -101,7 +101,7 @@ class LyricsLineEdit(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["composition", "-created_at", "-id"]
+        ordering = ["composition", "-draft_id", "line_index"]  # newest edit first, its lines in order
 
     def __str__(self) -> str:
         return f"line {self.line_index}: {self.before!r} -> {self.after!r}"
