@@ -41,3 +41,36 @@ class CustomMood(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Playlist(models.Model):
+    """A user's own list of compositions in an order of their choosing; made empty, from a list of
+    compositions, or from a mood (its mood playlist as it was then)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists")
+    name = models.CharField(max_length=80)
+    mood = models.CharField(max_length=40, blank=True, default="", help_text="The mood it was made from")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["owner", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaylistEntry(models.Model):
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="entries")
+    composition = models.ForeignKey(Composition, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(help_text="0 is first")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["playlist", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["playlist", "composition"], name="unique_playlist_composition")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playlist_id}#{self.position}: {self.composition_id}"

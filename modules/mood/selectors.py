@@ -14,7 +14,7 @@ from modules.composition.selectors import compositions_owned_by, compositions_vi
 from modules.composition.stages import InputError
 
 from .engine import MOODS, mood_key
-from .models import CustomMood
+from .models import CustomMood, Playlist
 
 # Compositions within this distance of a mood's point (valence -1..1, energy 0..1) belong to its
 # playlist: about the gap between neighbouring catalog moods ("sad" takes in "melancholic").
@@ -84,3 +84,14 @@ def compositions_by_mood(caller: Any, point: MoodPoint, scope: str = SCOPE_MINE)
         .filter(named | Q(mood_distance__lte=MATCH_RADIUS))
         .order_by("mood_distance", "-created_at", "-id")
     )
+
+
+def playlists_of(user: Any) -> QuerySet[Playlist]:
+    if user is None:
+        return Playlist.objects.none()
+    return Playlist.objects.filter(owner=user).order_by("-created_at", "-id")
+
+
+def playlist_of(user: Any, pk: int) -> Playlist:
+    """Playlist.DoesNotExist unless it is the user's."""
+    return playlists_of(user).get(pk=pk)

@@ -18,6 +18,7 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from modules.accounts.caller import COMPOSE, READ
+from modules.composition.selectors import compositions_visible_to
 from modules.composition.stages import InputError
 from schema.context import caller
 from schema.errors import BadUserInput, Conflict, NotFound
@@ -141,6 +142,62 @@ def _typed(error: InputError) -> Exception:
     return as_graphql_error(error)
 
 
+@strawberry_django.type(
+    models.PlaylistEntry, name="PlaylistEntry", description="A composition in a playlist."
+)
+class PlaylistEntryType:
+    position: int = strawberry_django.field(description="Its place in the playlist, from 0.")
+    added_at: datetime
+    composition: CompositionRef = strawberry_django.field(description="The composition.")
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        """Only compositions the caller may still read: one its owner stopped sharing drops out."""
+        return queryset.filter(composition__in=compositions_visible_to(caller(info)))
+
+
+@strawberry_django.type(
+    models.Playlist,
+    name="Playlist",
+    description="Your own list of compositions, in your order: made empty, from compositions, or from "
+    "a mood's playlist.",
+)
+class PlaylistType(relay.Node):
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    entries: list[PlaylistEntryType] = strawberry_django.field(
+        description="The compositions in order (only those you may still read)."
+    )
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        user = caller(info).user
+        return queryset.filter(owner=user) if user is not None else queryset.none()
+
+    @strawberry_django.field(only=["mood"], description="The mood it was made from, if it was.")
+    @loaded_only
+    def mood(self, root: models.Playlist) -> str | None:
+        return root.mood or None
+
+
+@strawberry.input(name="CreatePlaylistInput", description="A playlist to make.")
+class CreatePlaylistInput:
+    name: str = strawberry.field(description="Up to 80 characters.")
+    mood: str | None = strawberry.field(
+        default=None,
+        description="Fill it from this mood's playlist (moodPlaylist) as it is now, unless compositionIds "
+        "are given.",
+    )
+    scope: MoodPlaylistScope = strawberry.field(
+        default=MoodPlaylistScope.MINE, description="With `mood`: which compositions to draw from."
+    )
+    limit: int = strawberry.field(default=50, description="With `mood`: at most this many (1 to 200).")
+    composition_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="These compositions, in this order (any you may read)."
+    )
+
+
 class CompositionFields:
     mood: MoodType | None = strawberry_django.field(description="The mood stage's result.")
 
@@ -200,8 +257,149 @@ class QueryFields:
             raise _typed(error) from None
         return selectors.compositions_by_mood(who, point, scope.value)  # type: ignore[return-value]
 
+    @strawberry_django.field(
+        description="Your playlists, newest first.", extensions=[HasScope(READ), IsSignedIn()]
+    )
+    def playlists(self, info: Info) -> list[PlaylistType]:
+        return selectors.playlists_of(caller(info).user)  # type: ignore[return-value]
+
+
+def _composition_pks(ids: list[strawberry.ID], field: str) -> dict[int, strawberry.ID]:
+    from schema.root import composition_pk  # the schema imports this module
+
+    pks: dict[int, strawberry.ID] = {}
+    for gid in ids:
+        try:
+            pks[composition_pk(gid)] = gid
+        except BadUserInput:
+            raise BadUserInput(f"{gid!r} is not a Composition id", field=field) from None
+    return pks
+
+
+def _playlist_pk(global_id: strawberry.ID, field: str) -> int:
+    try:
+        gid = relay.GlobalID.from_id(str(global_id))
+        if gid.type_name != "Playlist":
+            raise ValueError(gid.type_name)
+        return int(gid.node_id)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise BadUserInput(f"{global_id!r} is not a Playlist id", field=field) from None
+
+
+def _playlist_change(
+    playlist_id: strawberry.ID, composition_ids: dict[int, strawberry.ID], change: Any
+) -> PlaylistType:
+    """Run a playlist service with the schema's typed errors: another user's playlist, or a
+    composition the caller may not read, is NOT_FOUND."""
+    try:
+        return change()
+    except models.Playlist.DoesNotExist:
+        raise NotFound(f"no playlist with id {playlist_id}", id=str(playlist_id)) from None
+    except services.CompositionUnknown as error:
+        gid = composition_ids.get(error.pk, error.pk)
+        raise NotFound(f"no composition with id {gid}", id=str(gid)) from None
+    except services.PlaylistConflict as error:
+        raise Conflict(error.message, field=error.field) from None
+    except InputError as error:
+        raise _typed(error) from None
+
+
+PlaylistId = Annotated[strawberry.ID, strawberry.argument(description="Your Playlist's id.")]
+CompositionId = Annotated[strawberry.ID, strawberry.argument(description="A composition's id.")]
+
 
 class MutationFields:
+    @strawberry_django.mutation(
+        description="Make a playlist: of the compositions given, in that order; else of a mood's playlist "
+        "as it is now; else empty.",
+        extensions=[HasScope(COMPOSE), IsSignedIn()],
+    )
+    def create_playlist(
+        self,
+        info: Info,
+        input: Annotated[CreatePlaylistInput, strawberry.argument(description="The playlist.")],
+    ) -> PlaylistType:
+        ids = _composition_pks(input.composition_ids or [], "compositionIds")
+        return _playlist_change(
+            strawberry.ID(""),
+            ids,
+            lambda: services.playlist_create(
+                caller(info),
+                name=input.name,
+                mood=input.mood,
+                composition_ids=list(ids),
+                scope=input.scope.value,
+                limit=input.limit,
+            ),
+        )
+
+    @strawberry_django.mutation(
+        description="Put a composition you may read into your playlist, at `position` (default: last).",
+        extensions=[HasScope(COMPOSE), IsSignedIn()],
+    )
+    def add_to_playlist(
+        self,
+        info: Info,
+        playlist_id: PlaylistId,
+        composition_id: CompositionId,
+        position: Annotated[int | None, strawberry.argument(description="Where, from 0.")] = None,
+    ) -> PlaylistType:
+        ids = _composition_pks([composition_id], "compositionId")
+        pk = _playlist_pk(playlist_id, "playlistId")
+        return _playlist_change(
+            playlist_id, ids, lambda: services.playlist_add(caller(info), pk, next(iter(ids)), position)
+        )
+
+    @strawberry_django.mutation(
+        description="Move a composition of your playlist to `position`; the others close up.",
+        extensions=[HasScope(COMPOSE), IsSignedIn()],
+    )
+    def move_playlist_entry(
+        self,
+        info: Info,
+        playlist_id: PlaylistId,
+        composition_id: CompositionId,
+        position: Annotated[int, strawberry.argument(description="Where to, from 0.")],
+    ) -> PlaylistType:
+        ids = _composition_pks([composition_id], "compositionId")
+        pk = _playlist_pk(playlist_id, "playlistId")
+        return _playlist_change(
+            playlist_id, ids, lambda: services.playlist_move(caller(info), pk, next(iter(ids)), position)
+        )
+
+    @strawberry_django.mutation(
+        description="Take a composition out of your playlist.", extensions=[HasScope(COMPOSE), IsSignedIn()]
+    )
+    def remove_from_playlist(
+        self, info: Info, playlist_id: PlaylistId, composition_id: CompositionId
+    ) -> PlaylistType:
+        ids = _composition_pks([composition_id], "compositionId")
+        pk = _playlist_pk(playlist_id, "playlistId")
+        return _playlist_change(
+            playlist_id, ids, lambda: services.playlist_remove(caller(info), pk, next(iter(ids)))
+        )
+
+    @strawberry_django.mutation(
+        description="Rename your playlist.", extensions=[HasScope(COMPOSE), IsSignedIn()]
+    )
+    def rename_playlist(
+        self,
+        info: Info,
+        id: PlaylistId,
+        name: Annotated[str, strawberry.argument(description="Up to 80 characters.")],
+    ) -> PlaylistType:
+        pk = _playlist_pk(id, "id")
+        return _playlist_change(id, {}, lambda: services.playlist_rename(caller(info), pk, name))
+
+    @strawberry_django.mutation(
+        description="Delete your playlist (not its compositions); returns its id.",
+        extensions=[HasScope(COMPOSE), IsSignedIn()],
+    )
+    def delete_playlist(self, info: Info, id: PlaylistId) -> strawberry.ID:
+        pk = _playlist_pk(id, "id")
+        _playlist_change(id, {}, lambda: services.playlist_delete(caller(info), pk))
+        return id
+
     @strawberry_django.mutation(
         description="Make a mood of your own, usable by name in the `mood` input and in prompts.",
         extensions=[HasScope(COMPOSE), IsSignedIn()],
