@@ -1,4 +1,4 @@
-"""Lyrics drafts and edit history in a page of compositions, and mood playlists, at a fixed number
+"""Lyrics drafts and edit history in a page of compositions, mood playlists and playlists, at a fixed number
 of SQL queries however many compositions there are."""
 
 from __future__ import annotations
@@ -98,3 +98,26 @@ def test_a_mood_playlist_costs_the_same_for_1_and_8_compositions() -> None:
     eight, data = count(PLAYLIST, 8)
     assert len(data["moodPlaylist"]["edges"]) == 8
     assert one == eight, f"page of 1: {one} queries, page of 8: {eight}"
+
+
+def test_playlists_cost_the_same_for_1_and_8_entries() -> None:
+    from modules.mood.models import Playlist, PlaylistEntry
+
+    songs = [with_history(seed) for seed in range(8)]
+    query = """{ playlists { name entries { position composition {
+      prompt mood { name } lyricsDrafts { number }
+    } } } }"""
+
+    def queries(size: int) -> int:
+        Playlist.objects.all().delete()
+        playlist = Playlist.objects.create(owner=user("alice"), name="mix")
+        PlaylistEntry.objects.bulk_create(
+            PlaylistEntry(playlist=playlist, composition=c, position=i) for i, c in enumerate(songs[:size])
+        )
+        with CaptureQueriesContext(connection) as captured:
+            data = data_of(query, None, caller_for("alice"))
+        assert len(data["playlists"][0]["entries"]) == size
+        return len(captured.captured_queries)
+
+    one, eight = queries(1), queries(8)
+    assert one == eight, f"1 entry: {one} queries, 8 entries: {eight}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from strawberry import relay
 
 from modules.composition.models import Composition, CompositionShare, Status, Visibility
 from modules.mood.engine import MOODS
@@ -144,3 +145,142 @@ def test_an_anonymous_session_gets_its_own_songs_only(library: dict[str, Any]) -
     visitor = Caller(session_key="sess", ip="10.0.0.1")
     assert prompts(playlist(visitor, "happy")) == ["anonymous happy"]
     assert prompts(playlist(Caller(ip="10.0.0.2"), "happy")) == []
+
+
+# --------------------------------------------------------------------------- playlists of your own
+
+PLAYLIST_FIELDS = "id name mood entries { position composition { prompt } }"
+CREATE_PLAYLIST = (
+    f"""mutation($input: CreatePlaylistInput!) {{ createPlaylist(input: $input) {{ {PLAYLIST_FIELDS} }} }}"""
+)
+ADD = f"""mutation($p: ID!, $c: ID!, $at: Int) {{
+  addToPlaylist(playlistId: $p, compositionId: $c, position: $at) {{ {PLAYLIST_FIELDS} }}
+}}"""
+MOVE = f"""mutation($p: ID!, $c: ID!, $at: Int!) {{
+  movePlaylistEntry(playlistId: $p, compositionId: $c, position: $at) {{ {PLAYLIST_FIELDS} }}
+}}"""
+REMOVE = f"""mutation($p: ID!, $c: ID!) {{
+  removeFromPlaylist(playlistId: $p, compositionId: $c) {{ {PLAYLIST_FIELDS} }}
+}}"""
+RENAME = (
+    f"""mutation($p: ID!, $name: String!) {{ renamePlaylist(id: $p, name: $name) {{ {PLAYLIST_FIELDS} }} }}"""
+)
+DELETE = "mutation($p: ID!) { deletePlaylist(id: $p) }"
+MINE = f"{{ playlists {{ {PLAYLIST_FIELDS} }} }}"
+
+
+def gid(composition: Composition) -> str:
+    return relay.to_base64("Composition", composition.pk)
+
+
+def run(query: str, variables: dict[str, Any], caller: Any) -> dict[str, Any]:
+    result = execute(query, variables, caller)
+    assert result.errors is None, result.errors
+    return next(iter(result.data.values()))
+
+
+def failure(query: str, variables: dict[str, Any], caller: Any) -> tuple[str, str]:
+    result = execute(query, variables, caller)
+    assert result.errors, result.data
+    return result.errors[0].extensions["code"], result.errors[0].message
+
+
+def order(playlist: dict[str, Any]) -> list[str]:
+    return [entry["composition"]["prompt"] for entry in playlist["entries"]]
+
+
+def test_a_playlist_from_a_mood_is_that_mood_playlist_as_it_was_then(library: dict[str, Any]) -> None:
+    alice = library["alice"]
+    made = run(
+        CREATE_PLAYLIST, {"input": {"name": "Gloomy  Sundays", "mood": "rainy sunday", "limit": 3}}, alice
+    )
+    assert (made["name"], made["mood"]) == ("Gloomy Sundays", "Rainy Sunday")
+    assert order(made) == ["gloom", "sad", "melancholic"]
+    assert [e["position"] for e in made["entries"]] == [0, 1, 2]
+    # A snapshot: a new song in the mood is in the mood playlist, not in the saved one.
+    song("new gloom", "Rainy Sunday", -0.7, 0.12, alice.user, custom=True)
+    assert prompts(playlist(alice, "Rainy Sunday"))[:2] == ["new gloom", "gloom"]
+    assert order(run(MINE, {}, alice)[0]) == ["gloom", "sad", "melancholic"]
+    everything = run(
+        CREATE_PLAYLIST, {"input": {"name": "All happy", "mood": "happy", "scope": "VISIBLE"}}, alice
+    )
+    assert order(everything)[:3] == ["bob-shared", "happy", "bob-public"]
+
+
+def test_a_playlist_is_put_in_my_order_and_kept_in_it(library: dict[str, Any]) -> None:
+    alice, songs = library["alice"], library["songs"]
+    ids = [gid(songs[name]) for name in ("happy", "sad", "bob-shared")]
+    made = run(CREATE_PLAYLIST, {"input": {"name": "Mix", "compositionIds": ids}}, alice)
+    assert order(made) == ["happy", "sad", "bob-shared"] and made["mood"] is None
+    p = made["id"]
+    assert order(run(ADD, {"p": p, "c": gid(songs["gloom"]), "at": 0}, alice)) == [
+        "gloom",
+        "happy",
+        "sad",
+        "bob-shared",
+    ]
+    assert order(run(ADD, {"p": p, "c": gid(songs["bob-public"])}, alice))[-1] == "bob-public"
+    moved = run(MOVE, {"p": p, "c": gid(songs["bob-public"]), "at": 1}, alice)
+    assert order(moved) == ["gloom", "bob-public", "happy", "sad", "bob-shared"]
+    assert [e["position"] for e in moved["entries"]] == [0, 1, 2, 3, 4]
+    removed = run(REMOVE, {"p": p, "c": gid(songs["happy"])}, alice)
+    assert order(removed) == ["gloom", "bob-public", "sad", "bob-shared"]
+    assert [e["position"] for e in removed["entries"]] == [0, 1, 2, 3]
+    assert run(RENAME, {"p": p, "name": "Evening"}, alice)["name"] == "Evening"
+
+    # bob stops sharing: his song drops out of alice's playlist; it is not hers to list.
+    CompositionShare.objects.filter(composition=songs["bob-shared"]).delete()
+    assert order(run(MINE, {}, alice)[0]) == ["gloom", "bob-public", "sad"]
+
+    assert run(DELETE, {"p": p}, alice) == p
+    assert run(MINE, {}, alice) == [] and Composition.objects.filter(pk=songs["gloom"].pk).exists()
+
+
+def test_playlists_are_their_owners_and_hold_only_what_the_owner_may_read(library: dict[str, Any]) -> None:
+    alice, bob, songs = library["alice"], library["bob"], library["songs"]
+    p = run(CREATE_PLAYLIST, {"input": {"name": "Mine", "compositionIds": [gid(songs["happy"])]}}, alice)[
+        "id"
+    ]
+    private = gid(songs["bob-private"])
+    assert failure(CREATE_PLAYLIST, {"input": {"name": "x", "compositionIds": [private]}}, alice) == (
+        "NOT_FOUND",
+        f"no composition with id {private}",
+    )
+    assert failure(ADD, {"p": p, "c": private}, alice) == ("NOT_FOUND", f"no composition with id {private}")
+    for query, variables in (
+        (ADD, {"p": p, "c": gid(songs["bob-public"])}),
+        (MOVE, {"p": p, "c": gid(songs["happy"]), "at": 0}),
+        (REMOVE, {"p": p, "c": gid(songs["happy"])}),
+        (RENAME, {"p": p, "name": "bob's now"}),
+        (DELETE, {"p": p}),
+    ):
+        assert failure(query, variables, bob) == ("NOT_FOUND", f"no playlist with id {p}"), query
+    assert run(MINE, {}, bob) == []
+    assert execute("query($p: ID!) { node(id: $p) { id } }", {"p": p}, bob).data == {"node": None}
+    assert order(run(MINE, {}, alice)[0]) == ["happy"]
+
+    assert failure(ADD, {"p": p, "c": gid(songs["happy"])}, alice) == (
+        "CONFLICT",
+        "that composition is in the playlist already",
+    )
+    assert failure(MOVE, {"p": p, "c": gid(songs["happy"]), "at": 3}, alice) == (
+        "BAD_USER_INPUT",
+        "position is from 0 to 0, not 3",
+    )
+    assert failure(REMOVE, {"p": p, "c": gid(songs["sad"])}, alice) == (
+        "BAD_USER_INPUT",
+        "that composition is not in the playlist",
+    )
+    assert failure(CREATE_PLAYLIST, {"input": {"name": " "}}, alice) == (
+        "BAD_USER_INPUT",
+        "give the playlist a name",
+    )
+    assert failure(CREATE_PLAYLIST, {"input": {"name": "x", "mood": "happy", "limit": 0}}, alice) == (
+        "BAD_USER_INPUT",
+        "limit is from 1 to 200, not 0",
+    )
+    assert failure(CREATE_PLAYLIST, {"input": {"name": "x", "mood": "gloomy"}}, alice)[0] == "BAD_USER_INPUT"
+    assert failure(MINE, {}, caller_for(None)) == (
+        "UNAUTHENTICATED",
+        "sign in (session or API token) to do this",
+    )
