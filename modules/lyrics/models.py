@@ -23,6 +23,9 @@ class LyricLine(models.Model):
     section_index = models.PositiveSmallIntegerField()
     section_name = models.CharField(max_length=32)
     text = models.CharField(max_length=300)
+    written = models.CharField(
+        max_length=300, blank=True, default="", help_text="The words the lyrics stage wrote, before any edit"
+    )
     rhyme = models.CharField(max_length=4, blank=True, default="")
     syllables = models.JSONField(default=list, help_text="[{text, start, duration, stress, word_end}]")
 

@@ -144,9 +144,15 @@ def lyrics_line_edit(
         where = f"line {line}" + (f" and its {len(indexes) - 1} repeats" if len(indexes) > 1 else "")
         version = version_create(composition, f"edit lyrics {where}: {text}")
 
-        edits = {e.line: e for e in engine.LineEdit.parse(context.inputs.get("lyrics_edits"))}
+        # The edits in effect: an edit made on words the stage no longer writes (the lyrics were
+        # written again since) is dropped.
+        edits = {
+            e.line: e
+            for e in engine.LineEdit.parse(context.inputs.get("lyrics_edits"))
+            if e.line < len(rows) and e.base == _written(rows[e.line])
+        }
         for i in fitted:
-            base = edits[i].base if i in edits else rows[i].text
+            base = _written(rows[i])
             if base == text:
                 edits.pop(i, None)  # back to the words the stage wrote: no edit left
             else:
@@ -196,6 +202,11 @@ def lyrics_line_edit(
         _rerun_from(composition, context, inputs, f"edit lyrics {where}")
     composition.refresh_from_db()
     return composition
+
+
+def _written(row: LyricLineRow) -> str:
+    """The words the lyrics stage wrote on a line (rows from before edits were kept: its words)."""
+    return row.written or row.text
 
 
 def _lyrics_stage_done(composition: Composition, context: CompositionContext) -> None:

@@ -73,10 +73,11 @@ class LyricsStage(Stage):
                 section_index=line.section_index,
                 section_name=line.section_name,
                 text=line.text,
+                written=written.text,
                 rhyme=line.rhyme,
                 syllables=[vars(s) for s in line.syllables],
             )
-            for i, line in enumerate(lines)
+            for i, (line, written) in enumerate(zip(lines, result.lines, strict=True))
         )
         lrc_save(composition, lines, context.seconds_per_beat(), result.title)
         draft_record(composition, origin=result.source, title=result.title, text=lyrics.text, lines=lines)

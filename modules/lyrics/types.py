@@ -51,6 +51,13 @@ class LyricLineType:
     def syllables(self, root: models.LyricLine) -> list[Syllable]:
         return [Syllable(**s) for s in root.syllables]
 
+    @strawberry_django.field(
+        only=["text", "written"], description="True when the line's words are an edit (editLyricsLine)."
+    )
+    @loaded_only
+    def edited(self, root: models.LyricLine) -> bool:
+        return bool(root.written) and root.text != root.written
+
 
 @strawberry_django.type(models.Lyrics, name="Lyrics", description="The lyrics, fitted to the vocal phrases.")
 class LyricsType:

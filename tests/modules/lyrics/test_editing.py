@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "sync
 CREATE = "mutation($input: CreateCompositionInput!) { createComposition(input: $input) { id } }"
 SONG = """query($id: ID!) { composition(id: $id) {
   status error context { key scale tempo }
-  lyrics { title text lines { index sectionName text syllables { text start duration } } }
+  lyrics { title text lines { index sectionName text edited syllables { text start duration } } }
   voice { notes syllables }
   stages { name status reused inputHash finishedAt }
   versions { number reason elements }
@@ -42,6 +42,9 @@ EDIT = """mutation($id: ID!, $line: Int!, $text: String!, $repeats: Boolean! = f
 }"""
 FINALIZE = "mutation($id: ID!) { finalizeLyrics(compositionId: $id) { lyricsDrafts { number final } } }"
 REOPEN = "mutation($id: ID!) { reopenLyrics(compositionId: $id) { lyricsDrafts { number origin final } } }"
+REGENERATE = (
+    """mutation($id: ID!) { regenerateStage(compositionId: $id, stage: "lyrics", seed: 99) { id } }"""
+)
 UPDATE = (
     "mutation($id: ID!, $input: UpdateCompositionInput!) { updateComposition(id: $id, input: $input) { id } }"
 )
@@ -276,34 +279,48 @@ def test_a_shorter_line_merges_notes_and_a_second_edit_keeps_the_first_words(
     assert set(lrc_lines(again)) == {"Breathing in the starlight", "Hold me now"}
 
 
-def test_edits_survive_a_new_tempo_and_a_line_back_to_its_words_is_no_edit(
+def test_edits_survive_a_new_tempo_not_new_words_and_a_line_back_to_its_words_is_no_edit(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    alice = caller_for("alice")
-    gid = compose(alice, django_capture_on_commit_callbacks)
-    before = song(gid, alice)
-    edit(gid, alice, django_capture_on_commit_callbacks, 1, "Hold me now")
+    alice, capture = caller_for("alice"), django_capture_on_commit_callbacks
+    gid = compose(alice, capture)
+    pk = int(relay.GlobalID.from_id(gid).node_id)
+    edit(gid, alice, capture, 1, "Hold me now")
 
     # A new tempo reruns the arrangement and the lyrics stage: the edited words are written again.
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         ok(UPDATE, {"id": gid, "input": {"tempo": 84}}, alice)
     faster = song(gid, alice)
     assert faster["context"]["tempo"] == 84
     runs = {s["name"]: s["reused"] for s in faster["stages"]}
     assert runs["arrangement"] is False and runs["lyrics"] is False
-    assert [line["text"] for line in faster["lyrics"]["lines"]][1] == "Hold me now"
+    assert [(line["text"], line["edited"]) for line in faster["lyrics"]["lines"]] == [
+        ("Breathing in the dreamy starlight", False),
+        ("Hold me now", True),
+    ]
     assert len(line_notes(faster, 1)) == 3
     assert set(lrc_lines(faster)) == {"Breathing in the dreamy starlight", "Hold me now"}
     assert len(faster["lyricsDrafts"]) == 2, "the same words again are no new draft"
 
-    # Back to the words the stage wrote: the edit is gone from the inputs, the lines as before.
-    back = edit(gid, alice, django_capture_on_commit_callbacks, 1, "Hold me through the twilight")
-    pk = int(relay.GlobalID.from_id(gid).node_id)
-    assert "lyrics_edits" not in Composition.objects.get(pk=pk).inputs
-    assert back["lyrics"]["lines"][1]["syllables"] == [
-        {**s, "start": s["start"], "duration": s["duration"]}
-        for s in before["lyrics"]["lines"][1]["syllables"]
+    # New words from a regeneration: an edit of the old words does not apply to them.
+    with capture(execute=True):
+        ok(REGENERATE, {"id": gid}, alice)
+    fresh = song(gid, alice)
+    written = [line["text"] for line in fresh["lyrics"]["lines"]]
+    assert "Hold me now" not in written and not any(line["edited"] for line in fresh["lyrics"]["lines"])
+    assert [d["origin"] for d in fresh["lyricsDrafts"]] == ["GENERATED", "EDIT", "GENERATED"]
+
+    # An edit of the new words patches them, and the stale edit is gone.
+    edited = edit(gid, alice, capture, 1, "Stay with me")
+    assert Composition.objects.get(pk=pk).inputs["lyrics_edits"] == [
+        {"line": 1, "base": written[1], "text": "Stay with me"}
     ]
+    assert edited["lyricsEdits"][0]["before"] == written[1]
+
+    # Back to the words the stage wrote: no edit left in the inputs, the line as it was written.
+    back = edit(gid, alice, capture, 1, written[1])
+    assert "lyrics_edits" not in Composition.objects.get(pk=pk).inputs
+    assert back["lyrics"]["lines"] == fresh["lyrics"]["lines"]
     assert back["lyricsEdits"][0]["fit"] == "SAME"
 
 
