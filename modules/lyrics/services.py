@@ -113,6 +113,9 @@ def lyrics_line_edit(
         composition=composition,
     )
     with transaction.atomic():
+        # The quota's user row is locked before the composition's, as composition services do;
+        # a refusal below rolls the count back with everything else.
+        compose_allowance_take(caller, composition.duration_seconds)
         composition = _locked(composition)
         lyrics = _lyrics_of(composition)
         rows = list(lyrics.lines.order_by("index"))
@@ -140,7 +143,6 @@ def lyrics_line_edit(
             except engine.LineFitError as error:
                 raise InputError("text", f"line {i}: {error}") from None
 
-        compose_allowance_take(caller, context.duration_seconds)
         where = f"line {line}" + (f" and its {len(indexes) - 1} repeats" if len(indexes) > 1 else "")
         version = version_create(composition, f"edit lyrics {where}: {text}")
 
