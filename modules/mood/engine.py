@@ -371,12 +371,12 @@ def analyse_mood(ctx: CompositionContext, seed: int) -> MoodResult:
 
     explicit = ctx.inputs.get("mood")
     if explicit is not None and str(explicit).strip() != "":
-        name = str(explicit).strip().lower()
+        name = mood_key(str(explicit))  # spelled as the prompt is read: "Laid-Back " is "laid back"
         scores = _read_vocabulary(hits, specs)[3] if hits else dict.fromkeys({**MOODS, **specs}, 0.0)
         if name in MOODS:
             spec = MOODS[name]
             return MoodResult(MoodInfo(name, spec.valence, spec.energy, tags), SOURCE_INPUT, scores)
-        mine = custom.get(mood_key(name))
+        mine = custom.get(name)
         if mine is None:
             raise ValueError(f"unknown mood {explicit!r}; valid moods: {', '.join(sorted(MOODS))}")
         words = _unique([*mine.words, *tags])

@@ -65,3 +65,9 @@ def test_mentions_are_found_as_the_prompt_is_read() -> None:
 def test_an_unknown_name_is_still_an_error() -> None:
     with pytest.raises(ValueError, match="unknown mood 'storm chaser'"):
         read("a song", GLOOM, mood="storm chaser")
+
+
+def test_a_mood_name_is_spelled_as_the_stage_checks_it() -> None:
+    # The stage accepts what mood_key makes a known name; the engine reads it the same way.
+    assert read("a song", mood=" Happy! ").mood.name == "happy"
+    assert read("a song", GLOOM, mood="Rainy-Sunday").mood.name == "Rainy Sunday"
