@@ -1,7 +1,8 @@
-"""Moods in GraphQL: the mood element, the catalog (built-in and your own), custom moods and
-playlists of compositions by mood.
+"""Moods in GraphQL: the mood element, the catalog (built-in and your own), custom moods,
+playlists of compositions by mood, and playlists of your own.
 
-Custom moods belong to a signed-in user: another user's is NOT_FOUND by id and unknown by name.
+Custom moods and playlists belong to a signed-in user: another user's is NOT_FOUND by id (and a
+custom mood unknown by name). Compositions are reached only through the composition selectors.
 """
 
 from __future__ import annotations
@@ -124,14 +125,14 @@ class MoodPlaylistScope(Enum):
     )
 
 
-def _custom_mood_pk(global_id: strawberry.ID, field: str = "id") -> int:
+def _pk(global_id: strawberry.ID, type_name: str, field: str) -> int:
     try:
         gid = relay.GlobalID.from_id(str(global_id))
-        if gid.type_name != "CustomMood":
+        if gid.type_name != type_name:
             raise ValueError(gid.type_name)
         return int(gid.node_id)
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise BadUserInput(f"{global_id!r} is not a CustomMood id", field=field) from None
+        raise BadUserInput(f"{global_id!r} is not a {type_name} id", field=field) from None
 
 
 def _typed(error: InputError) -> Exception:
@@ -276,16 +277,6 @@ def _composition_pks(ids: list[strawberry.ID], field: str) -> dict[int, strawber
     return pks
 
 
-def _playlist_pk(global_id: strawberry.ID, field: str) -> int:
-    try:
-        gid = relay.GlobalID.from_id(str(global_id))
-        if gid.type_name != "Playlist":
-            raise ValueError(gid.type_name)
-        return int(gid.node_id)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise BadUserInput(f"{global_id!r} is not a Playlist id", field=field) from None
-
-
 def _playlist_change(
     playlist_id: strawberry.ID, composition_ids: dict[int, strawberry.ID], change: Any
 ) -> PlaylistType:
@@ -345,7 +336,7 @@ class MutationFields:
         position: Annotated[int | None, strawberry.argument(description="Where, from 0.")] = None,
     ) -> PlaylistType:
         ids = _composition_pks([composition_id], "compositionId")
-        pk = _playlist_pk(playlist_id, "playlistId")
+        pk = _pk(playlist_id, "Playlist", "playlistId")
         return _playlist_change(
             playlist_id, ids, lambda: services.playlist_add(caller(info), pk, next(iter(ids)), position)
         )
@@ -362,7 +353,7 @@ class MutationFields:
         position: Annotated[int, strawberry.argument(description="Where to, from 0.")],
     ) -> PlaylistType:
         ids = _composition_pks([composition_id], "compositionId")
-        pk = _playlist_pk(playlist_id, "playlistId")
+        pk = _pk(playlist_id, "Playlist", "playlistId")
         return _playlist_change(
             playlist_id, ids, lambda: services.playlist_move(caller(info), pk, next(iter(ids)), position)
         )
@@ -374,7 +365,7 @@ class MutationFields:
         self, info: Info, playlist_id: PlaylistId, composition_id: CompositionId
     ) -> PlaylistType:
         ids = _composition_pks([composition_id], "compositionId")
-        pk = _playlist_pk(playlist_id, "playlistId")
+        pk = _pk(playlist_id, "Playlist", "playlistId")
         return _playlist_change(
             playlist_id, ids, lambda: services.playlist_remove(caller(info), pk, next(iter(ids)))
         )
@@ -388,7 +379,7 @@ class MutationFields:
         id: PlaylistId,
         name: Annotated[str, strawberry.argument(description="Up to 80 characters.")],
     ) -> PlaylistType:
-        pk = _playlist_pk(id, "id")
+        pk = _pk(id, "Playlist", "id")
         return _playlist_change(id, {}, lambda: services.playlist_rename(caller(info), pk, name))
 
     @strawberry_django.mutation(
@@ -396,7 +387,7 @@ class MutationFields:
         extensions=[HasScope(COMPOSE), IsSignedIn()],
     )
     def delete_playlist(self, info: Info, id: PlaylistId) -> strawberry.ID:
-        pk = _playlist_pk(id, "id")
+        pk = _pk(id, "Playlist", "id")
         _playlist_change(id, {}, lambda: services.playlist_delete(caller(info), pk))
         return id
 
@@ -438,7 +429,7 @@ class MutationFields:
         try:
             return services.custom_mood_update(  # type: ignore[return-value]
                 who.user,
-                _custom_mood_pk(id),
+                _pk(id, "CustomMood", "id"),
                 name=input.name,
                 valence=input.valence,
                 energy=input.energy,
@@ -461,7 +452,7 @@ class MutationFields:
         id: Annotated[strawberry.ID, strawberry.argument(description="Your CustomMood's id.")],
     ) -> strawberry.ID:
         try:
-            services.custom_mood_delete(caller(info).user, _custom_mood_pk(id))
+            services.custom_mood_delete(caller(info).user, _pk(id, "CustomMood", "id"))
         except models.CustomMood.DoesNotExist:
             raise NotFound(f"no custom mood with id {id}", id=str(id)) from None
         return id
