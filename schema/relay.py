@@ -10,19 +10,23 @@ import strawberry_django
 from graphql import is_object_type
 from strawberry.extensions import FieldExtension
 from strawberry.federation.schema_directives import Shareable
-from strawberry.relay import GlobalID, PageInfo
+from strawberry.relay import Edge, GlobalID, ListConnection, PageInfo
 from strawberry.relay.types import PREFIX
 from strawberry.relay.utils import from_base64
 from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
 
 from .errors import BadUserInput
 
-# Every subgraph with a connection has PageInfo, and Apollo Federation lets a value type be resolved
-# by several subgraphs only when each marks it @shareable. PageInfo is strawberry's own type, so the
-# directive joins its definition here, once, before any schema is built.
-_page_info = PageInfo.__strawberry_definition__  # type: ignore[attr-defined]
-if not any(isinstance(d, Shareable) for d in _page_info.directives):
-    _page_info.directives = [*_page_info.directives, Shareable()]
+# Apollo Federation lets a value type be resolved by several subgraphs only when each marks it
+# @shareable: PageInfo is in every subgraph with a connection, and a connection type of the same
+# node type (CompositionConnection) in every subgraph that lists it. They are strawberry's own
+# types, so the directive joins their definitions here, once, before any module declares a
+# connection (each specialisation copies its generic's directives).
+for _relay_type in (PageInfo, Edge, ListConnection, DjangoListConnection):
+    _definition = _relay_type.__strawberry_definition__  # type: ignore[attr-defined]
+    if not any(isinstance(d, Shareable) for d in _definition.directives):
+        _definition.directives = [*_definition.directives, Shareable()]
 
 
 class ArgumentCheck(FieldExtension):

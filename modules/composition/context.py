@@ -78,6 +78,7 @@ class MoodInfo:
     valence: float  # -1 (sad/dark) .. 1 (happy/bright)
     energy: float  # 0 (calm) .. 1 (intense)
     tags: list[str] = field(default_factory=list)  # descriptive words found/derived
+    custom: bool = False  # one of the owner's own custom moods (by name in the input or the prompt)
 
 
 @dataclass

@@ -59,10 +59,11 @@ def _clean_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _resolve_inputs(inputs: dict[str, Any], caller: Any) -> dict[str, Any]:
-    """Each stage turns the inputs that name the caller's stored things into what they hold."""
+def _resolve_inputs(inputs: dict[str, Any], prompt: str, caller: Any) -> dict[str, Any]:
+    """Each stage turns the inputs that name the caller's stored things (a preset, a reference, a
+    custom mood) into what they hold (Stage.resolve_inputs)."""
     for stage in registry().values():
-        inputs = stage.resolve_inputs(inputs, caller)
+        inputs = stage.resolve_inputs(inputs, prompt=prompt, caller=caller)
     return inputs
 
 
@@ -109,7 +110,7 @@ def composition_create(
     _check_duration(duration_seconds)
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError("seed", f"seed must be between 0 and {MAX_SEED}")
-    explicit = _resolve_inputs(_clean_inputs(inputs or {}), caller)
+    explicit = _resolve_inputs(_clean_inputs(inputs or {}), prompt, caller)
     for stage in registry().values():
         stage.validate(explicit)
     for stage in registry().values():
@@ -406,7 +407,7 @@ def composition_update(
     changes = _clean_inputs(inputs)
     if duration_seconds is not None:
         _check_duration(duration_seconds)
-    merged = {**composition.inputs, **_resolve_inputs(changes, caller)}
+    merged = _resolve_inputs({**composition.inputs, **changes}, composition.prompt, caller)
     for stage in registry().values():
         stage.validate(merged)
     for stage in registry().values():

@@ -67,11 +67,14 @@ class Stage:
         """Settings that change the result (a soundfont, a sample rate); part of the hash."""
         return {}
 
-    def resolve_inputs(self, inputs: dict[str, Any], caller: Any) -> dict[str, Any]:
-        """Inputs that name stored things (a preset, an uploaded reference) replaced by what those
-        hold now, for this caller (a modules.accounts Caller, None for the system); raise
-        InputError for a name the caller has no such thing under. Runs before `validate`, on new
-        inputs only: a composition keeps what they held when they were given."""
+    def resolve_inputs(self, inputs: dict[str, Any], *, prompt: str, caller: Any) -> dict[str, Any]:
+        """The explicit inputs with what the caller's stored things they name (a preset, an uploaded
+        reference, a custom mood named in the input or the prompt) hold now, as plain values, for
+        this caller (a modules.accounts Caller, None for the system); raise InputError for a name
+        the caller has no such thing under. Runs before `validate`, on create and on edit (over the
+        merged inputs: a value already resolved stays as it was given). Engines never read the
+        database: what they need of a caller's data travels in the inputs, and so takes part in
+        the stage's hash."""
         return inputs
 
     def validate(self, inputs: dict[str, Any]) -> None:

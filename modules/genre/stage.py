@@ -24,7 +24,7 @@ class GenreStage(Stage):
     priors = ("genres", "tempo", "loudness", "programs")
     element_models = (GenreBlend,)
 
-    def resolve_inputs(self, inputs: dict[str, Any], caller: Any) -> dict[str, Any]:
+    def resolve_inputs(self, inputs: dict[str, Any], *, prompt: str, caller: Any) -> dict[str, Any]:
         """A genre reference's id becomes what it measured (tempo, key, scale)."""
         named = inputs.get("genre_reference")
         if named is None or isinstance(named, dict):

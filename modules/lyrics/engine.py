@@ -17,6 +17,7 @@ when their syllable count differs from the phrase's onsets.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections import Counter
@@ -731,13 +732,19 @@ def _fit_user(ctx: CompositionContext, text: str) -> LyricsResult:
     return LyricsResult(lines, SOURCE_USER, title, [], "")
 
 
-def _fit_line(text: str, phrase: VocalPhrase, name: str) -> LyricLine:
-    pieces: list[tuple[str, int, bool]] = []  # (chunk, stress, word_end)
+def sung_pieces(text: str) -> list[tuple[str, int, bool]]:
+    """The syllables of a line as sung: (chunk of spelling, CMU stress, ends a word)."""
+    pieces: list[tuple[str, int, bool]] = []
     for token in _tokens(text):
         word = make_word(token)
         chunks = split_word(token, word.syllables)
         stresses = word.stresses if len(chunks) == word.syllables else (1,) + (0,) * (len(chunks) - 1)
         pieces.extend((chunk, stresses[k], k == len(chunks) - 1) for k, chunk in enumerate(chunks))
+    return pieces
+
+
+def _fit_line(text: str, phrase: VocalPhrase, name: str) -> LyricLine:
+    pieces = sung_pieces(text)
     timings = retime(phrase.onsets, len(pieces))
     syllables = [
         Syllable(chunk, start, duration, stress, end)
@@ -781,3 +788,180 @@ def _letter_user_rhymes(lines: list[LyricLine]) -> None:
                 letters[key] = chr(ord("A") + len(letters) % 26)
             line.rhyme = letters[key]
         k = j
+
+
+# --------------------------------------------------------------------------- line edits
+#
+# An edited line is sung on its phrase's notes (the melody's rhythm). With as many
+# syllables as notes each syllable takes its note. With fewer, notes are merged: the
+# dropped onsets' time is held by the syllable before them (one note per syllable, so a
+# held note rather than a melisma: the singer sings one pitch per syllable), and the
+# onsets kept are chosen so stressed syllables land on strong onsets. With more, notes
+# are split: the longest note is cut in two, at the strongest point of the sixteenth grid
+# nearest its middle, until there are enough. The line still starts on the phrase's first
+# note and ends where the phrase ends, so it keeps its place in the song (and in the LRC).
+
+MIN_NOTE = 0.25  # beats: a split never makes a note shorter than a sixteenth
+MAX_SPLIT_FACTOR = 2  # an edited line has at most twice as many syllables as its phrase has notes
+FIT_SAME, FIT_MERGED, FIT_SPLIT = "same", "merged", "split"
+
+
+class LineFitError(ValueError):
+    """The words cannot be sung on the line's notes (too many syllables, or none)."""
+
+
+@dataclass(frozen=True)
+class LineEdit:
+    """A line's words replaced: applies while the line still says `base` (the words it had
+    when it was first edited), so new lyrics written over it (a regeneration, the user's own
+    lyrics, another form) are never patched with words meant for different ones."""
+
+    line: int
+    base: str
+    text: str
+
+    @classmethod
+    def parse(cls, data: object) -> list[LineEdit]:
+        """Edits as stored in the context's inputs (`lyrics_edits`), in line order."""
+        if not isinstance(data, list):
+            return []
+        edits = [
+            cls(int(e["line"]), str(e["base"]), str(e["text"]))
+            for e in data
+            if isinstance(e, dict) and {"line", "base", "text"} <= e.keys()
+        ]
+        return sorted(edits, key=lambda e: e.line)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"line": self.line, "base": self.base, "text": self.text}
+
+
+def _split_point(start: float, duration: float) -> float | None:
+    """Where to cut a note in two: on the sixteenth grid, both parts at least MIN_NOTE, at the
+    metrically strongest point (beat, then eighth) nearest the middle; None if it is too short."""
+    steps = round(duration / MIN_NOTE)
+    first = math.ceil((start + MIN_NOTE - 1e-9) / MIN_NOTE)
+    last = math.floor((start + duration - MIN_NOTE + 1e-9) / MIN_NOTE)
+    if steps < 2 or last < first:
+        return None
+    middle = start + duration / 2.0
+
+    def strength(k: int) -> tuple[int, float, float]:
+        at = k * MIN_NOTE
+        level = 2 if abs(at - round(at)) < 1e-9 else 1 if abs(at * 2 - round(at * 2)) < 1e-9 else 0
+        return (-level, abs(at - middle), at)  # stronger, then nearer the middle, then earlier
+
+    return min(range(first, last + 1), key=strength) * MIN_NOTE
+
+
+def _split(notes: list[tuple[float, float, bool]], count: int) -> list[tuple[float, float, bool]]:
+    """Cut notes in two until there are `count`: the longest first, spread evenly over the line
+    when several are as long, and the phrase's last note (its cadence) only when no other can be cut."""
+    notes = list(notes)
+    while len(notes) < count:
+        cuts = {i: at for i, (s, d, _) in enumerate(notes) if (at := _split_point(s, d)) is not None}
+        if not cuts:
+            break  # nothing left to cut
+        last = len(notes) - 1
+        pool = [i for i in cuts if i != last] or [last]
+        longest = max(notes[i][1] for i in pool)
+        tied = [i for i in pool if notes[i][1] >= longest - 1e-9]
+        needed = count - len(notes)
+        chosen = (
+            tied
+            if needed >= len(tied)
+            else [tied[int((k + 0.5) * len(tied) / needed)] for k in range(needed)]
+        )
+        for i in sorted(chosen, reverse=True):
+            start, duration, strong = notes[i]
+            at = cuts[i]
+            notes[i : i + 1] = [(start, at - start, strong), (at, start + duration - at, False)]
+    return notes
+
+
+def syllable_limit(phrase: VocalPhrase) -> int:
+    """The most syllables an edited line may have on this phrase."""
+    notes = [(float(s), float(d), False) for s, d in phrase.onsets]
+    ceiling = MAX_SPLIT_FACTOR * len(notes)
+    return min(ceiling, len(_split(notes, ceiling)))
+
+
+def _merge(notes: list[tuple[float, float, bool]], stresses: list[int]) -> list[tuple[float, float, bool]]:
+    """The onsets to keep for `len(stresses)` syllables: the first always (the line keeps its
+    start), the rest chosen so stressed syllables fall on strong onsets and the last syllable
+    on the phrase's last note when it can; each kept note lasts until the next kept one."""
+    n, m = len(stresses), len(notes)
+
+    def gain(k: int, j: int) -> float:
+        strong, stressed = notes[j][2], stresses[k] > 0
+        score = (1.0 if stressed else 0.4) if strong else (-0.5 if stresses[k] == 1 else 0.0)
+        if k == n - 1 and j == m - 1:
+            score += 0.5
+        return score
+
+    # best[k][j]: the best score with syllable k on note j; from[k][j] the note of syllable k-1.
+    best = [[-math.inf] * m for _ in range(n)]
+    came: list[list[int]] = [[-1] * m for _ in range(n)]
+    best[0][0] = gain(0, 0)
+    for k in range(1, n):
+        for j in range(k, m - (n - 1 - k)):
+            prev = max(range(k - 1, j), key=lambda i: (best[k - 1][i], -i))
+            if best[k - 1][prev] > -math.inf:
+                best[k][j] = best[k - 1][prev] + gain(k, j)
+                came[k][j] = prev
+    j = max(range(n - 1, m), key=lambda i: (best[n - 1][i], -i))
+    kept = [j]
+    for k in range(n - 1, 0, -1):
+        j = came[k][j]
+        kept.append(j)
+    kept.reverse()
+    end = notes[-1][0] + notes[-1][1]
+    stops = [notes[j][0] for j in kept[1:]] + [end]
+    return [(notes[j][0], stop - notes[j][0], notes[j][2]) for j, stop in zip(kept, stops, strict=True)]
+
+
+def fit_to_notes(phrase: VocalPhrase, stresses: list[int]) -> tuple[list[tuple[float, float]], str]:
+    """(start, duration) of each syllable on the phrase's notes, and how: FIT_SAME, FIT_MERGED
+    or FIT_SPLIT. Raises LineFitError when the count cannot be sung there."""
+    strong = list(phrase.strong) if len(phrase.strong) == len(phrase.onsets) else [False] * len(phrase.onsets)
+    notes = [(float(s), float(d), bool(f)) for (s, d), f in zip(phrase.onsets, strong, strict=True)]
+    count, limit = len(stresses), syllable_limit(phrase)
+    if not notes:
+        raise LineFitError("this line has no notes to sing on")
+    if count == 0:
+        raise LineFitError("the line has no words to sing")
+    if count > limit:
+        raise LineFitError(
+            f"the line has {count} syllables; it is sung on {len(notes)} notes, "
+            f"which take at most {limit} syllables"
+        )
+    if count == len(notes):
+        return [(s, d) for s, d, _ in notes], FIT_SAME
+    if count < len(notes):
+        return [(s, d) for s, d, _ in _merge(notes, stresses)], FIT_MERGED
+    return [(s, d) for s, d, _ in _split(notes, count)], FIT_SPLIT
+
+
+def edited_line(line: LyricLine, phrase: VocalPhrase, text: str) -> tuple[LyricLine, str]:
+    """`line` with new words fitted to its phrase's notes, and the kind of fit."""
+    pieces = sung_pieces(text)
+    timings, fit = fit_to_notes(phrase, [stress for _, stress, _ in pieces])
+    syllables = [
+        Syllable(chunk, round(start, 6), round(duration, 6), stress, end)
+        for (chunk, stress, end), (start, duration) in zip(pieces, timings, strict=True)
+    ]
+    return LyricLine(line.section_index, line.section_name, text, syllables, line.rhyme), fit
+
+
+def apply_edits(lines: list[LyricLine], phrases: list[VocalPhrase], edits: list[LineEdit]) -> list[LyricLine]:
+    """The lines with every edit that still applies (see LineEdit); an edit whose words no longer
+    fit its phrase (the arrangement changed it) leaves the line as written."""
+    out = list(lines)
+    for edit in edits:
+        if not (0 <= edit.line < len(out) and edit.line < len(phrases)) or lines[edit.line].text != edit.base:
+            continue
+        try:
+            out[edit.line] = edited_line(lines[edit.line], phrases[edit.line], edit.text)[0]
+        except LineFitError:
+            continue
+    return out

@@ -17,7 +17,8 @@ from modules.providers.selectors import routing_fingerprint
 from modules.providers.services import ProviderFailed, Unusable, provider_ask
 from subscriptions.events import publish_event
 
-from .engine import SOURCE_GENERATED, LyricsResult, has_user_lyrics, write_lyrics
+from .drafts import draft_record
+from .engine import SOURCE_GENERATED, LineEdit, LyricsResult, apply_edits, has_user_lyrics, write_lyrics
 from .llm import Fitted, InvalidLyrics, chat_messages, lyrics_ask, parse_answer
 from .lrc import to_lrc
 from .models import LyricLine, Lyrics
@@ -42,6 +43,7 @@ class LyricsStage(Stage):
         "instrumental",
         "tempo",
         "inputs.lyrics",
+        "inputs.lyrics_edits",
     )
     element_models = (Lyrics,)
 
@@ -66,13 +68,17 @@ class LyricsStage(Stage):
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
         result, writer = _written(composition, context, stage_seed(context, self.name))
+        # Line edits (editLyricsLine) are the user's words over these: checked when they were given.
+        lines = apply_edits(
+            result.lines, context.vocal_phrases, LineEdit.parse(context.inputs.get("lyrics_edits"))
+        )
         Lyrics.objects.filter(composition=composition).delete()
         lyrics = Lyrics.objects.create(
             composition=composition,
             title=result.title,
             source=result.source,
             provider=writer,
-            text=_as_text(result.lines),
+            text=_as_text(lines),
         )
         LyricLine.objects.bulk_create(
             LyricLine(
@@ -81,19 +87,15 @@ class LyricsStage(Stage):
                 section_index=line.section_index,
                 section_name=line.section_name,
                 text=line.text,
+                written=written.text,
                 rhyme=line.rhyme,
                 syllables=[vars(s) for s in line.syllables],
             )
-            for i, line in enumerate(result.lines)
+            for i, (line, written) in enumerate(zip(lines, result.lines, strict=True))
         )
-        artifact_save(
-            composition,
-            stage=self.name,
-            kind="lyrics",
-            name="lyrics.lrc",
-            data=to_lrc(result.lines, context.seconds_per_beat(), result.title).encode(),
-        )
-        context.lyrics = result.lines
+        lrc_save(composition, lines, context.seconds_per_beat(), result.title)
+        draft_record(composition, origin=result.source, title=result.title, text=lyrics.text, lines=lines)
+        context.lyrics = lines
         context.sources["lyrics"] = "input" if result.source == "user" else "seed"
 
     def snapshot(self, composition: Composition) -> dict[str, Any]:
@@ -108,6 +110,24 @@ class LyricsStage(Stage):
             lyrics = row_restore(Lyrics, data["Lyrics"], artifacts, composition=composition)
             for line in data["lines"]:
                 row_restore(LyricLine, line, artifacts, lyrics=lyrics)
+            draft_record(
+                composition,
+                origin=lyrics.source,
+                title=lyrics.title,
+                text=lyrics.text,
+                lines=[line["text"] for line in sorted(data["lines"], key=lambda row: row["index"])],
+            )
+
+
+def lrc_save(composition: Composition, lines: list[Any], seconds_per_beat: float, title: str) -> None:
+    """The timed lyrics file: each line at the time its first syllable is sung."""
+    artifact_save(
+        composition,
+        stage=STAGE_NAME,
+        kind="lyrics",
+        name="lyrics.lrc",
+        data=to_lrc(lines, seconds_per_beat, title).encode(),
+    )
 
 
 class _Notes:

@@ -64,7 +64,7 @@ class MasteringStage(Stage):
     element_models = (Master,)
     engine_version = "2"  # presets, reference matching and the measured report
 
-    def resolve_inputs(self, inputs: dict[str, Any], caller: Any) -> dict[str, Any]:
+    def resolve_inputs(self, inputs: dict[str, Any], *, prompt: str, caller: Any) -> dict[str, Any]:
         """A preset's name or id and a reference's id become their values and measurements,
         replacing the whole mastering choice."""
         if not any(name in inputs for name in CHOICE_INPUTS):

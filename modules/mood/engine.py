@@ -8,6 +8,12 @@ which the vocabulary finds nothing: it reads ordinary words ("terrible",
 "wonderful") but misses music words (FIELD-NOTES trap 16). A prompt that
 says nothing about mood takes the caller's preferred mood (the "moods"
 prior) when one leans clearly enough, else the default.
+
+The owner's custom moods (a name, a valence, an energy, words) come in the
+context's inputs (`custom_moods`, put there by the stage from the database):
+each is a mood to choose, by name in the `mood` input or in the prompt, and
+its name and words join the vocabulary for this reading, over the built-in
+entries for the same words.
 """
 
 from __future__ import annotations
@@ -53,6 +59,65 @@ class MoodResult:
     mood: MoodInfo
     source: str  # SOURCE_INPUT, SOURCE_PROMPT or SOURCE_DEFAULT
     scores: dict[str, float] = field(default_factory=dict)  # mood name -> evidence found in the prompt
+
+
+@dataclass(frozen=True)
+class CustomMood:
+    """A user's own mood, as the engine gets it (from `ctx.inputs["custom_moods"]`)."""
+
+    name: str
+    valence: float
+    energy: float
+    words: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """How it is matched: its tokens, as the prompt is read ("Rainy-Sunday" -> "rainy sunday")."""
+        return mood_key(self.name)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "valence": self.valence, "energy": self.energy, "words": list(self.words)}
+
+
+CUSTOM_NAME_WEIGHT = 2.0  # a custom mood named in the prompt speaks louder than any one word
+_CUSTOM = "custom:"  # prefix of custom moods among the scores (never a built-in name)
+
+
+def mood_key(text: str) -> str:
+    return " ".join(t for t in tokenize(text) if t[0].isalnum())
+
+
+def custom_moods(ctx: CompositionContext) -> dict[str, CustomMood]:
+    """The custom moods in the context's inputs, by key."""
+    out: dict[str, CustomMood] = {}
+    for item in ctx.inputs.get("custom_moods") or []:
+        mood = CustomMood(
+            str(item["name"]),
+            float(item["valence"]),
+            float(item["energy"]),
+            tuple(str(w) for w in item.get("words", ())),
+        )
+        out[mood.key] = mood
+    return out
+
+
+def _custom_tables(moods: dict[str, CustomMood]) -> tuple[dict[str, Entry], dict[str, Entry]]:
+    """(words, phrases) the custom moods add to the vocabulary: each one's name and words vote for it."""
+    words: dict[str, Entry] = {}
+    phrases: dict[str, Entry] = {}
+    for key, mood in moods.items():
+        for text, weight in [(key, CUSTOM_NAME_WEIGHT), *((mood_key(w), 1.0) for w in mood.words)]:
+            if not text:
+                continue
+            entry = Entry(mood.valence, mood.energy, {_CUSTOM + key: 1.0}, weight)
+            (phrases if " " in text else words)[text] = entry
+    return words, phrases
+
+
+def custom_mood_mentioned(prompt: str, mood: CustomMood) -> bool:
+    """Does the prompt name the mood or use one of its words?"""
+    words, phrases = _custom_tables({mood.key: mood})
+    return any(_CUSTOM + mood.key in hit.entry.votes for hit in find_evidence(prompt, words, phrases))
 
 
 # name -> (valence, energy, description); the points are spread over the
@@ -182,17 +247,22 @@ def _stem_candidates(token: str) -> Iterator[str]:
                 yield base[:-1]  # sadder -> sad
 
 
-def _lookup(token: str) -> Entry | None:
+def _lookup(token: str, words: dict[str, Entry]) -> Entry | None:
     for candidate in _stem_candidates(token):
-        if candidate in WORDS:
-            return WORDS[candidate]
+        if candidate in words:
+            return words[candidate]
     return None
 
 
-def find_evidence(prompt: str) -> list[_Hit]:
-    """Vocabulary hits in prompt order, with negation and intensity applied."""
+def find_evidence(
+    prompt: str, extra_words: dict[str, Entry] | None = None, extra_phrases: dict[str, Entry] | None = None
+) -> list[_Hit]:
+    """Vocabulary hits in prompt order, with negation and intensity applied. `extra_words` and
+    `extra_phrases` (custom moods) join the vocabulary, over its own entries."""
+    words = {**WORDS, **extra_words} if extra_words else WORDS
+    phrases = {**PHRASES, **extra_phrases} if extra_phrases else PHRASES
     tokens = tokenize(prompt)
-    longest = max(len(p.split()) for p in PHRASES)
+    longest = max(len(p.split()) for p in phrases)
     hits: list[_Hit] = []
     negate_left = 0  # tokens still under a negator's reach
     scale, scale_left = 1.0, 0
@@ -212,12 +282,12 @@ def find_evidence(prompt: str) -> list[_Hit]:
         entry, span = None, 1
         for n in range(min(longest, len(tokens) - i), 1, -1):
             phrase = " ".join(tokens[i : i + n])
-            if phrase in PHRASES:
-                entry, span = PHRASES[phrase], n
+            if phrase in phrases:
+                entry, span = phrases[phrase], n
                 break
         text = " ".join(tokens[i : i + span])
         if entry is None:
-            entry = _lookup(token)
+            entry = _lookup(token, words)
         if entry is not None:
             negated = negate_left > 0
             hits.append(
@@ -249,8 +319,12 @@ def _similarity_scores(valence: float, energy: float) -> dict[str, float]:
     }
 
 
-def _read_vocabulary(hits: list[_Hit]) -> tuple[str, float, float, dict[str, float]]:
-    scores = dict.fromkeys(MOODS, 0.0)
+def _read_vocabulary(
+    hits: list[_Hit], custom: dict[str, MoodSpec] | None = None
+) -> tuple[str, float, float, dict[str, float]]:
+    """(mood, valence, energy, scores): `custom` adds moods to choose from (keyed "custom:<key>")."""
+    specs = {**MOODS, **custom} if custom else MOODS
+    scores = dict.fromkeys(specs, 0.0)
     for hit in hits:
         for mood, vote in hit.votes().items():
             scores[mood] += vote
@@ -262,11 +336,11 @@ def _read_vocabulary(hits: list[_Hit]) -> tuple[str, float, float, dict[str, flo
     if best > 1e-9:
         # Ties ("uplifting ... dreamy") go to the mood nearest to what the words say overall.
         tied = [m for m, s in scores.items() if s >= best - 1e-9]
-        name = min(tied, key=lambda m: (MOODS[m].valence - point_v) ** 2 + (MOODS[m].energy - point_e) ** 2)
+        name = min(tied, key=lambda m: (specs[m].valence - point_v) ** 2 + (specs[m].energy - point_e) ** 2)
     else:
-        # Only negated or energy-only words: the point they describe picks the mood.
+        # Only negated or energy-only words: the point they describe picks the (built-in) mood.
         name = _nearest(point_v, point_e, valence_weight=1.0 if v_ev is not None else 0.5)
-    spec = MOODS[name]
+    spec = specs[name]
     valence = spec.valence if v_ev is None else (1 - EVIDENCE_SHARE) * spec.valence + EVIDENCE_SHARE * v_ev
     energy = spec.energy if e_ev is None else (1 - EVIDENCE_SHARE) * spec.energy + EVIDENCE_SHARE * e_ev
     return name, valence, energy, {m: round(s, 3) for m, s in scores.items()}
@@ -305,21 +379,39 @@ def analyse_mood(ctx: CompositionContext, seed: int) -> MoodResult:
     """The mood of the composition. Deterministic text analysis: `seed` is
     accepted for the engine contract but the reading does not depend on it."""
     del seed
-    hits = find_evidence(ctx.prompt or "")
+    custom = custom_moods(ctx)
+    specs = {_CUSTOM + key: MoodSpec(m.name, m.valence, m.energy, "", m.words) for key, m in custom.items()}
+    hits = find_evidence(ctx.prompt or "", *_custom_tables(custom))
     tags = _unique([h.text for h in hits])
 
     explicit = ctx.inputs.get("mood")
     if explicit is not None and str(explicit).strip() != "":
-        name = str(explicit).strip().lower()
-        if name not in MOODS:
+        name = mood_key(str(explicit))  # spelled as the prompt is read: "Laid-Back " is "laid back"
+        scores = _read_vocabulary(hits, specs)[3] if hits else dict.fromkeys({**MOODS, **specs}, 0.0)
+        if name in MOODS:
+            spec = MOODS[name]
+            return MoodResult(MoodInfo(name, spec.valence, spec.energy, tags), SOURCE_INPUT, scores)
+        mine = custom.get(name)
+        if mine is None:
             raise ValueError(f"unknown mood {explicit!r}; valid moods: {', '.join(sorted(MOODS))}")
-        scores = _read_vocabulary(hits)[3] if hits else dict.fromkeys(MOODS, 0.0)
-        spec = MOODS[name]
-        return MoodResult(MoodInfo(name, spec.valence, spec.energy, tags), SOURCE_INPUT, scores)
+        words = _unique([*mine.words, *tags])
+        return MoodResult(
+            MoodInfo(mine.name, mine.valence, mine.energy, words, custom=True), SOURCE_INPUT, scores
+        )
 
     if hits:
-        name, valence, energy, scores = _read_vocabulary(hits)
-        source = SOURCE_PROMPT
+        key, valence, energy, scores = _read_vocabulary(hits, specs)
+        if key in specs:  # one of the owner's own moods: its words describe it too
+            mine = custom[key.removeprefix(_CUSTOM)]
+            mood = MoodInfo(
+                mine.name,
+                round(_clamp(valence, -1.0, 1.0), 3),
+                round(_clamp(energy, 0.0, 1.0), 3),
+                _unique([*tags, *mine.words]),
+                custom=True,
+            )
+            return MoodResult(mood, SOURCE_PROMPT, scores)
+        name, source = key, SOURCE_PROMPT
     elif (vader := _read_vader(ctx.prompt or "")) is not None:
         compound, tags = vader
         valence, energy = 0.8 * compound, 0.5  # VADER knows no arousal: keep energy neutral

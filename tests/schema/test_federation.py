@@ -108,8 +108,9 @@ def test_the_core_subgraph_carries_the_root_operations_and_a_stage_subgraph_its_
     assert "compositionProgress" in core.subscription_type.fields
     assert "mood" not in core.type_map["Composition"].fields
     mood = subgraph_schema("mood")._schema
-    assert set(mood.query_type.fields) == {"_entities", "_service", "moods"}
-    assert mood.mutation_type is None and mood.subscription_type is None
+    assert {"_entities", "_service", "moods", "moodPlaylist"} <= set(mood.query_type.fields)
+    assert "createCustomMood" in mood.mutation_type.fields and mood.subscription_type is None
+    assert "moods" not in core.query_type.fields and "createCustomMood" not in core.mutation_type.fields
 
 
 def test_a_subgraph_answers_entities_over_http(client: Any) -> None:

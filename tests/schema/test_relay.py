@@ -15,6 +15,7 @@ from strawberry import relay
 from modules.feedback.services import feedback_submit
 from modules.genre.models import GenreReference
 from modules.mastering.models import MasteringPreset, MasteringReference
+from modules.mood.models import CustomMood, Playlist
 from modules.voice.models import VoiceProfile
 from modules.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 from schema import schema
@@ -110,6 +111,10 @@ NODE_MAKERS: dict[str, Callable[[Any], Model]] = {
     "MasteringPreset": lambda owner: MasteringPreset.objects.create(owner=owner, name="loud", target_lufs=-9),
     "MasteringReference": mastering_reference,
     "GenreReference": genre_reference,
+    "CustomMood": lambda owner: CustomMood.objects.create(
+        owner=owner, name="Rainy Sunday", key="rainy sunday", valence=-0.7, energy=0.1, words=[]
+    ),
+    "Playlist": lambda owner: Playlist.objects.create(owner=owner, name="evening"),
 }
 
 
@@ -183,7 +188,19 @@ def test_a_cursor_no_connection_gave_is_bad_user_input(field: str, cursor: str) 
 
 
 def test_the_connections_checked_above_are_all_the_root_connections() -> None:
-    assert connection_fields() == ["compositions", "myFeedback", "publicCompositions", "webhookDeliveries"]
+    assert connection_fields() == [
+        "compositions",
+        "moodPlaylist",
+        "myFeedback",
+        "publicCompositions",
+        "webhookDeliveries",
+    ]
+
+
+def test_mood_playlist_refuses_a_bad_cursor_too() -> None:
+    result = execute('{ moodPlaylist(mood: "happy", after: "garbage") { totalCount } }')
+    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert result.errors[0].extensions["field"] == "after"
 
 
 def test_webhook_deliveries_refuses_a_bad_cursor_too() -> None:
