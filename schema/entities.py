@@ -13,12 +13,13 @@ import asyncio
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 from strawberry_django.optimizer import optimizer
 from strawberry_django.queryset import run_type_get_queryset
 from strawberry_django.utils.typing import get_django_definition
+
+from modules.composition.ids import pk_from_global_id
 
 from .context import context_get
 from .errors import BadUserInput
@@ -28,13 +29,10 @@ LOADERS = "entity_loaders"
 
 def global_pk(global_id: object, type_name: str, field: str = "id") -> int:
     """The primary key behind a global id of `type_name`; a typed error for anything else."""
-    try:
-        decoded = relay.GlobalID.from_id(str(global_id))
-        if decoded.type_name != type_name:
-            raise ValueError(decoded.type_name)
-        return int(decoded.node_id)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise BadUserInput(f"{global_id!r} is not a {type_name} id", field=field) from None
+    pk = pk_from_global_id(global_id, type_name)
+    if pk is None:
+        raise BadUserInput(f"{global_id!r} is not a {type_name} id", field=field)
+    return pk
 
 
 def _fetch(cls: type, info: Info, pks: list[int]) -> dict[int, Any]:

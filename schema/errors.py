@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graphql import GraphQLError
 
 
@@ -65,3 +67,21 @@ class QueryTooComplex(CodaError):
     """The query's computed cost is over the maximum; `cost` and `maximumCost` say by how much."""
 
     code = "QUERY_TOO_COMPLEX"
+
+
+def as_graphql_error(error: Any) -> CodaError:
+    """The typed GraphQL error for an InputError a service or stage raised."""
+    # Imported here: the modules import this file for their own types.
+    from modules.accounts.quotas import QuotaError
+    from modules.composition.stages import InputConflict, InputNotFound
+    from modules.moderation.services import ModerationRejected
+
+    if isinstance(error, InputConflict):
+        return Conflict(error.message, field=error.field)
+    if isinstance(error, ModerationRejected):
+        return ContentRejected(error.message, field=error.field, rule=error.rule)
+    if isinstance(error, QuotaError):
+        return QuotaExceeded(error.message, retry_after_seconds=error.retry_after_seconds, limit=error.limit)
+    if isinstance(error, InputNotFound):
+        return NotFound(error.message, field=error.field)
+    return BadUserInput(error.message, field=error.field)

@@ -7,7 +7,10 @@ from typing import Any
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
+from modules.accounts.caller import Caller
+
 from .context import caller
+from .errors import Forbidden, Unauthenticated
 
 
 class _Scope(BasePermission):
@@ -37,3 +40,14 @@ def HasScope(scope: str) -> PermissionExtension:
 
 def IsSignedIn() -> PermissionExtension:
     return PermissionExtension(permissions=[_SignedIn()], use_directives=False)
+
+
+def signed_in(info: Info, scope: str, doing: str) -> Caller:
+    """The caller, when signed in with `scope`, for resolvers whose message names what needs it
+    (the extensions above say "to do this"): UNAUTHENTICATED, then FORBIDDEN otherwise."""
+    who = caller(info)
+    if not who.is_authenticated:
+        raise Unauthenticated(f"sign in (session or API token) to {doing}")
+    if not who.can(scope):
+        raise Forbidden(f"this API token lacks the {scope!r} scope")
+    return who

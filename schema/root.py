@@ -12,11 +12,10 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from modules.accounts.caller import COMPOSE, READ
-from modules.accounts.quotas import QuotaError
 from modules.accounts.sessions import caller_with_session
 from modules.composition import models, services
 from modules.composition.selectors import compositions_owned_by, compositions_visible_to
-from modules.composition.stages import InputError, InputNotFound
+from modules.composition.stages import InputError
 from modules.composition.types import (
     CompositionVisibility,
     CreateCompositionInput,
@@ -29,16 +28,7 @@ from subscriptions.types import ProgressEvent
 from .build import contributions, django_type, module_names
 from .context import caller
 from .entities import Entity, global_pk
-from .errors import (
-    BadUserInput,
-    CodaError,
-    Conflict,
-    ContentRejected,
-    Forbidden,
-    NotFound,
-    QuotaExceeded,
-    Unauthenticated,
-)
+from .errors import Forbidden, NotFound, Unauthenticated, as_graphql_error
 from .permissions import HasScope, IsSignedIn
 from .relay import ValidNodeId, connection
 
@@ -93,20 +83,6 @@ def composition_for_change(info: Info, id: strawberry.ID) -> models.Composition:
     if compositions_visible_to(mine).filter(pk=pk).exists():
         raise Forbidden("only the composition's owner may change it", id=str(id))
     raise NotFound(f"no composition with id {id}", id=str(id))
-
-
-def as_graphql_error(error: InputError) -> CodaError:
-    from modules.moderation.services import ModerationRejected
-
-    if isinstance(error, services.CompositionBusy):
-        return Conflict(error.message, field=error.field)
-    if isinstance(error, ModerationRejected):
-        return ContentRejected(error.message, field=error.field, rule=error.rule)
-    if isinstance(error, QuotaError):
-        return QuotaExceeded(error.message, retry_after_seconds=error.retry_after_seconds, limit=error.limit)
-    if isinstance(error, InputNotFound):
-        return NotFound(error.message, field=error.field)
-    return BadUserInput(error.message, field=error.field)
 
 
 @sync_to_async

@@ -31,7 +31,7 @@ from .models import (
 from .pipeline import dispatch
 from .priors import context_priors
 from .selectors import session_digest
-from .stages import InputError, downstream, ordered_names, registry
+from .stages import InputConflict, InputError, downstream, ordered_names, registry
 
 MIN_DURATION, MAX_DURATION = 15, 240
 MAX_SEED = 2**31 - 1
@@ -150,7 +150,7 @@ def composition_create(
     return composition
 
 
-class CompositionBusy(InputError):
+class CompositionBusy(InputConflict):
     """The composition is still being made; the change would race the pipeline."""
 
 

@@ -34,6 +34,11 @@ class InputError(ValueError):
         self.message = message
 
 
+class InputConflict(InputError):
+    """The input clashes with the state of things (a composition still being made, a name already
+    taken): CONFLICT."""
+
+
 class InputNotFound(InputError):
     """An input names something that does not exist or that the caller may not use (another
     user's private voice profile): NOT_FOUND, exactly as for an id that was never made."""

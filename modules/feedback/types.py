@@ -27,7 +27,7 @@ from modules.composition.selectors import compositions_visible_to
 from modules.composition.stages import InputError
 from modules.composition.types import WeightedChoice
 from schema.context import caller
-from schema.entities import Entity
+from schema.entities import Entity, global_pk
 from schema.errors import BadUserInput, NotFound
 from schema.permissions import HasScope, IsSignedIn
 from schema.relay import connection
@@ -250,7 +250,7 @@ class PreferencesType:
                 f"unknown attribute {attribute!r}; choose one of: {', '.join(engine.ATTRIBUTES)}",
                 field="attribute",
             )
-        wanted = _pk(feedback_id, "Feedback", "feedbackId") if feedback_id is not None else None
+        wanted = global_pk(feedback_id, "Feedback", "feedbackId") if feedback_id is not None else None
         found = []
         for item in reversed(self.profile.explanations):
             if (attribute is None or item.attribute == attribute) and (
@@ -270,19 +270,9 @@ class PreferencesType:
         return found
 
 
-def _pk(global_id: strawberry.ID, type_name: str, field: str) -> int:
-    try:
-        gid = relay.GlobalID.from_id(str(global_id))
-        if gid.type_name != type_name:
-            raise ValueError(gid.type_name)
-        return int(gid.node_id)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise BadUserInput(f"{global_id!r} is not a {type_name} id", field=field) from None
-
-
 def _readable(info: Info, global_id: strawberry.ID) -> Composition:
     """A composition the caller may read; any other is NOT_FOUND, exactly like one that does not exist."""
-    pk = _pk(global_id, "Composition", "compositionId")
+    pk = global_pk(global_id, "Composition", "compositionId")
     composition = compositions_visible_to(caller(info)).filter(pk=pk).first()
     if composition is None:
         raise NotFound(f"no composition with id {global_id}", id=str(global_id))
@@ -398,7 +388,7 @@ class MutationFields:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The Feedback's id.")]
     ) -> strawberry.ID:
         try:
-            services.feedback_delete(caller(info).user, _pk(id, "Feedback", "id"))
+            services.feedback_delete(caller(info).user, global_pk(id, "Feedback", "id"))
         except models.Feedback.DoesNotExist:
             raise NotFound(f"no feedback with id {id}", id=str(id)) from None
         return id

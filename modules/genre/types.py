@@ -15,8 +15,9 @@ from modules.accounts.caller import COMPOSE, READ
 from modules.composition.stages import InputError
 from modules.composition.types import GenreShare
 from schema.context import caller
-from schema.entities import Entity
-from schema.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from schema.entities import Entity, global_pk
+from schema.errors import BadUserInput, NotFound
+from schema.permissions import signed_in
 from schema.resolvers import loaded_only
 from schema.scalars import JSONObject
 
@@ -138,15 +139,6 @@ class GenreReferenceType(Entity, relay.Node):
         return queryset.filter(owner_id=caller(info).user_id) if caller(info).user_id else queryset.none()
 
 
-def _user_id(info: Info, scope: str, doing: str) -> int:
-    who = caller(info)
-    if not who.is_authenticated:
-        raise Unauthenticated(f"sign in (session or API token) to {doing}")
-    if not who.can(scope):
-        raise Forbidden(f"this API token lacks the {scope!r} scope")
-    return int(who.user_id)  # type: ignore[arg-type]
-
-
 class CompositionFields:
     genre: GenreBlendType | None = strawberry_django.field(description="The genre stage's result.")
 
@@ -167,7 +159,7 @@ class QueryFields:
 
     @strawberry_django.field(description="Your genre reference tracks, newest first.")
     def genre_references(self, info: Info) -> list[GenreReferenceType]:
-        return selectors.references_of(_user_id(info, READ, "see your references"))  # type: ignore[return-value]
+        return selectors.references_of(int(signed_in(info, READ, "see your references").user_id))  # type: ignore[return-value]
 
 
 class MutationFields:
@@ -183,7 +175,7 @@ class MutationFields:
         file: Annotated[Upload, strawberry.argument(description="The audio file.")],
         name: Annotated[str | None, strawberry.argument(description="A name; default: the file's.")] = None,
     ) -> GenreReferenceType:
-        owner = _user_id(info, COMPOSE, "upload references")
+        owner = int(signed_in(info, COMPOSE, "upload references").user_id)
         try:
             return services.genre_reference_upload(owner, file, name)  # type: ignore[return-value]
         except InputError as error:
@@ -198,10 +190,8 @@ class MutationFields:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="One of your references.")],
     ) -> strawberry.ID:
-        owner = _user_id(info, COMPOSE, "delete references")
-        pk = selectors.global_pk(id, "GenreReference")
-        if pk is None:
-            raise BadUserInput(f"{id!r} is not a GenreReference id", field="id")
+        owner = int(signed_in(info, COMPOSE, "delete references").user_id)
+        pk = global_pk(id, "GenreReference")
         try:
             services.genre_reference_delete(owner, pk)
         except models.GenreReference.DoesNotExist:

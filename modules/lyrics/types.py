@@ -12,7 +12,7 @@ from strawberry.types import Info
 from modules.accounts.caller import COMPOSE
 from modules.composition.stages import InputError
 from schema.context import caller
-from schema.errors import Conflict
+from schema.errors import Conflict, as_graphql_error
 from schema.permissions import HasScope
 from schema.resolvers import loaded_only
 
@@ -210,7 +210,7 @@ class CompositionFields:
 
 def _changing(info: Info, composition_id: strawberry.ID, change: Callable[[Composition], T]) -> T:
     """Run `change` on the caller's own composition, with the schema's typed errors."""
-    from schema.root import as_graphql_error, composition_for_change  # the schema imports this module
+    from schema.root import composition_for_change  # the schema imports this module
 
     composition = composition_for_change(info, composition_id)
     try:

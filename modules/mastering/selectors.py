@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from strawberry import relay
 
+from modules.composition.ids import pk_from_global_id
 from modules.composition.stages import InputError
 
 from .models import MasteringPreset, MasteringReference
@@ -22,20 +22,11 @@ def references_of(owner_id: int | None) -> QuerySet[MasteringReference]:
     return MasteringReference.objects.filter(owner_id=owner_id).order_by("-created_at", "-id")
 
 
-def global_pk(value: Any, type_name: str) -> int | None:
-    """The primary key in a relay global id of `type_name`, or None when it is not one."""
-    try:
-        gid = relay.GlobalID.from_id(str(value))
-        return int(gid.node_id) if gid.type_name == type_name else None
-    except (ValueError, TypeError, UnicodeDecodeError):
-        return None
-
-
 def _preset(owner_id: int | None, name_or_id: str) -> tuple[str, int | None, PresetValues]:
     if name_or_id.lower() in BUILT_IN:
         built_in = BUILT_IN[name_or_id.lower()]
         return built_in.name, None, built_in.values
-    pk = global_pk(name_or_id, "MasteringPreset")
+    pk = pk_from_global_id(name_or_id, "MasteringPreset")
     mine = presets_of(owner_id)
     found = mine.filter(pk=pk).first() if pk is not None else mine.filter(name=name_or_id).first()
     if found is None:
@@ -56,7 +47,7 @@ def _preset(owner_id: int | None, name_or_id: str) -> tuple[str, int | None, Pre
 
 
 def reference_for(owner_id: int | None, global_id: str) -> MasteringReference:
-    pk = global_pk(global_id, "MasteringReference")
+    pk = pk_from_global_id(global_id, "MasteringReference")
     found = references_of(owner_id).filter(pk=pk).first() if pk is not None else None
     if found is None:  # someone else's reads exactly like one that does not exist
         raise InputError(

@@ -22,8 +22,9 @@ from modules.accounts.caller import COMPOSE, READ
 from modules.composition.stages import InputError
 from modules.composition.types import ArtifactType
 from schema.context import caller
-from schema.entities import Entity
-from schema.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from schema.entities import Entity, global_pk
+from schema.errors import NotFound, as_graphql_error
+from schema.permissions import signed_in
 from schema.resolvers import loaded_only
 
 from . import models, selectors, services
@@ -300,28 +301,8 @@ class UpdateMasteringPresetInput:
 VALUE_FIELDS = tuple(PresetValues.__dataclass_fields__)
 
 
-def _user_id(info: Info, scope: str, doing: str) -> int:
-    who = caller(info)
-    if not who.is_authenticated:
-        raise Unauthenticated(f"sign in (session or API token) to {doing}")
-    if not who.can(scope):
-        raise Forbidden(f"this API token lacks the {scope!r} scope")
-    return int(who.user_id)  # type: ignore[arg-type]
-
-
-def _pk(global_id: strawberry.ID, type_name: str, field: str) -> int:
-    pk = selectors.global_pk(global_id, type_name)
-    if pk is None:
-        raise BadUserInput(f"{global_id!r} is not a {type_name} id", field=field)
-    return pk
-
-
 def _not_found(kind: str, global_id: strawberry.ID) -> NotFound:
     return NotFound(f"no {kind} with id {global_id}", id=str(global_id))
-
-
-def _bad_input(error: InputError) -> BadUserInput:
-    return BadUserInput(error.message, field=error.field)
 
 
 class CompositionFields:
@@ -340,11 +321,11 @@ class QueryFields:
 
     @strawberry_django.field(description="Your mastering presets, by name.")
     def mastering_presets(self, info: Info) -> list[MasteringPresetType]:
-        return selectors.presets_of(_user_id(info, READ, "see your presets"))  # type: ignore[return-value]
+        return selectors.presets_of(int(signed_in(info, READ, "see your presets").user_id))  # type: ignore[return-value]
 
     @strawberry_django.field(description="Your mastering reference tracks, newest first.")
     def mastering_references(self, info: Info) -> list[MasteringReferenceType]:
-        return selectors.references_of(_user_id(info, READ, "see your references"))  # type: ignore[return-value]
+        return selectors.references_of(int(signed_in(info, READ, "see your references").user_id))  # type: ignore[return-value]
 
 
 class MutationFields:
@@ -354,12 +335,12 @@ class MutationFields:
         info: Info,
         input: Annotated[CreateMasteringPresetInput, strawberry.argument(description="Its values.")],
     ) -> MasteringPresetType:
-        owner = _user_id(info, COMPOSE, "make presets")
+        owner = int(signed_in(info, COMPOSE, "make presets").user_id)
         values = {name: getattr(input, name) for name in VALUE_FIELDS}
         try:
             return services.mastering_preset_create(owner, input.name, values)  # type: ignore[return-value]
         except InputError as error:
-            raise _bad_input(error) from None
+            raise as_graphql_error(error) from None
 
     @strawberry_django.mutation(
         description="Change one of your presets. Compositions already mastered with it keep the "
@@ -371,7 +352,7 @@ class MutationFields:
         id: Annotated[strawberry.ID, strawberry.argument(description="One of your presets.")],
         input: Annotated[UpdateMasteringPresetInput, strawberry.argument(description="What to change.")],
     ) -> MasteringPresetType:
-        owner = _user_id(info, COMPOSE, "change presets")
+        owner = int(signed_in(info, COMPOSE, "change presets").user_id)
         values = {
             name: getattr(input, name)
             for name in VALUE_FIELDS
@@ -379,11 +360,13 @@ class MutationFields:
         }
         name = input.name if input.name is not strawberry.UNSET else None
         try:
-            return services.mastering_preset_update(owner, _pk(id, "MasteringPreset", "id"), name, values)  # type: ignore[return-value]
+            return services.mastering_preset_update(
+                owner, global_pk(id, "MasteringPreset", "id"), name, values
+            )  # type: ignore[return-value]
         except models.MasteringPreset.DoesNotExist:
             raise _not_found("mastering preset", id) from None
         except InputError as error:
-            raise _bad_input(error) from None
+            raise as_graphql_error(error) from None
 
     @strawberry_django.mutation(description="Delete one of your presets; returns its id.")
     def delete_mastering_preset(
@@ -391,9 +374,9 @@ class MutationFields:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="One of your presets.")],
     ) -> strawberry.ID:
-        owner = _user_id(info, COMPOSE, "delete presets")
+        owner = int(signed_in(info, COMPOSE, "delete presets").user_id)
         try:
-            services.mastering_preset_delete(owner, _pk(id, "MasteringPreset", "id"))
+            services.mastering_preset_delete(owner, global_pk(id, "MasteringPreset", "id"))
         except models.MasteringPreset.DoesNotExist:
             raise _not_found("mastering preset", id) from None
         return id
@@ -410,11 +393,11 @@ class MutationFields:
         file: Annotated[Upload, strawberry.argument(description="The audio file.")],
         name: Annotated[str | None, strawberry.argument(description="A name; default: the file's.")] = None,
     ) -> MasteringReferenceType:
-        owner = _user_id(info, COMPOSE, "upload references")
+        owner = int(signed_in(info, COMPOSE, "upload references").user_id)
         try:
             return services.mastering_reference_upload(owner, file, name)  # type: ignore[return-value]
         except InputError as error:
-            raise _bad_input(error) from None
+            raise as_graphql_error(error) from None
 
     @strawberry_django.mutation(
         description="Delete one of your mastering references and its file; masters made with it keep "
@@ -425,9 +408,9 @@ class MutationFields:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="One of your references.")],
     ) -> strawberry.ID:
-        owner = _user_id(info, COMPOSE, "delete references")
+        owner = int(signed_in(info, COMPOSE, "delete references").user_id)
         try:
-            services.mastering_reference_delete(owner, _pk(id, "MasteringReference", "id"))
+            services.mastering_reference_delete(owner, global_pk(id, "MasteringReference", "id"))
         except models.MasteringReference.DoesNotExist:
             raise _not_found("mastering reference", id) from None
         return id

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from modules.composition.selectors import compositions_visible_to
-from modules.composition.stages import InputError
+from modules.composition.stages import InputConflict, InputError
 from modules.moderation.services import moderation_check
 
 from .engine import MOODS, mood_key
@@ -34,7 +34,7 @@ MAX_DESCRIPTION_CHARS = 200
 _NAME = re.compile(r"^[^\W_](?:[\w' &-]*[^\W_])?$")  # letters and digits, inner spaces, ' & -
 
 
-class CustomMoodConflict(InputError):
+class CustomMoodConflict(InputConflict):
     """The owner already has a mood of that name."""
 
 

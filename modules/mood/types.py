@@ -23,8 +23,8 @@ from modules.accounts.caller import COMPOSE, READ
 from modules.composition.selectors import compositions_visible_to
 from modules.composition.stages import InputError
 from schema.context import caller
-from schema.entities import Entity
-from schema.errors import BadUserInput, Conflict, NotFound
+from schema.entities import Entity, global_pk
+from schema.errors import BadUserInput, Conflict, NotFound, as_graphql_error
 from schema.permissions import HasScope, IsSignedIn
 from schema.relay import connection
 from schema.resolvers import loaded_only
@@ -135,24 +135,6 @@ class MoodPlaylistScope(Enum):
         selectors.SCOPE_VISIBLE,
         description="Every composition you may read: yours, those shared with you and public ones.",
     )
-
-
-def _pk(global_id: strawberry.ID, type_name: str, field: str) -> int:
-    try:
-        gid = relay.GlobalID.from_id(str(global_id))
-        if gid.type_name != type_name:
-            raise ValueError(gid.type_name)
-        return int(gid.node_id)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise BadUserInput(f"{global_id!r} is not a {type_name} id", field=field) from None
-
-
-def _typed(error: InputError) -> Exception:
-    if isinstance(error, services.CustomMoodConflict):
-        return Conflict(error.message, field=error.field)
-    from schema.root import as_graphql_error  # the schema imports this module
-
-    return as_graphql_error(error)
 
 
 @strawberry_django.type(
@@ -268,7 +250,7 @@ class QueryFields:
         try:
             point = selectors.mood_point(who.user, mood)
         except InputError as error:
-            raise _typed(error) from None
+            raise as_graphql_error(error) from None
         return selectors.compositions_by_mood(who, point, scope.value)  # type: ignore[return-value]
 
     @strawberry_django.field(
@@ -305,7 +287,7 @@ def _playlist_change(
     except services.PlaylistConflict as error:
         raise Conflict(error.message, field=error.field) from None
     except InputError as error:
-        raise _typed(error) from None
+        raise as_graphql_error(error) from None
 
 
 PlaylistId = Annotated[strawberry.ID, strawberry.argument(description="Your Playlist's id.")]
@@ -349,7 +331,7 @@ class MutationFields:
         position: Annotated[int | None, strawberry.argument(description="Where, from 0.")] = None,
     ) -> PlaylistType:
         ids = _composition_pks([composition_id], "compositionId")
-        pk = _pk(playlist_id, "Playlist", "playlistId")
+        pk = global_pk(playlist_id, "Playlist", "playlistId")
         return _playlist_change(
             playlist_id, ids, lambda: services.playlist_add(caller(info), pk, next(iter(ids)), position)
         )
@@ -366,7 +348,7 @@ class MutationFields:
         position: Annotated[int, strawberry.argument(description="Where to, from 0.")],
     ) -> PlaylistType:
         ids = _composition_pks([composition_id], "compositionId")
-        pk = _pk(playlist_id, "Playlist", "playlistId")
+        pk = global_pk(playlist_id, "Playlist", "playlistId")
         return _playlist_change(
             playlist_id, ids, lambda: services.playlist_move(caller(info), pk, next(iter(ids)), position)
         )
@@ -378,7 +360,7 @@ class MutationFields:
         self, info: Info, playlist_id: PlaylistId, composition_id: CompositionId
     ) -> PlaylistType:
         ids = _composition_pks([composition_id], "compositionId")
-        pk = _pk(playlist_id, "Playlist", "playlistId")
+        pk = global_pk(playlist_id, "Playlist", "playlistId")
         return _playlist_change(
             playlist_id, ids, lambda: services.playlist_remove(caller(info), pk, next(iter(ids)))
         )
@@ -392,7 +374,7 @@ class MutationFields:
         id: PlaylistId,
         name: Annotated[str, strawberry.argument(description="Up to 80 characters.")],
     ) -> PlaylistType:
-        pk = _pk(id, "Playlist", "id")
+        pk = global_pk(id, "Playlist", "id")
         return _playlist_change(id, {}, lambda: services.playlist_rename(caller(info), pk, name))
 
     @strawberry_django.mutation(
@@ -400,7 +382,7 @@ class MutationFields:
         extensions=[HasScope(COMPOSE), IsSignedIn()],
     )
     def delete_playlist(self, info: Info, id: PlaylistId) -> strawberry.ID:
-        pk = _pk(id, "Playlist", "id")
+        pk = global_pk(id, "Playlist", "id")
         _playlist_change(id, {}, lambda: services.playlist_delete(caller(info), pk))
         return id
 
@@ -425,7 +407,7 @@ class MutationFields:
                 caller_key=who.client_key,
             )
         except InputError as error:
-            raise _typed(error) from None
+            raise as_graphql_error(error) from None
 
     @strawberry_django.mutation(
         description="Change one of your moods. Compositions made with it keep what it was; editing one "
@@ -442,7 +424,7 @@ class MutationFields:
         try:
             return services.custom_mood_update(  # type: ignore[return-value]
                 who.user,
-                _pk(id, "CustomMood", "id"),
+                global_pk(id, "CustomMood", "id"),
                 name=input.name,
                 valence=input.valence,
                 energy=input.energy,
@@ -453,7 +435,7 @@ class MutationFields:
         except models.CustomMood.DoesNotExist:
             raise NotFound(f"no custom mood with id {id}", id=str(id)) from None
         except InputError as error:
-            raise _typed(error) from None
+            raise as_graphql_error(error) from None
 
     @strawberry_django.mutation(
         description="Delete one of your moods; returns its id. Compositions made with it keep it.",
@@ -465,7 +447,7 @@ class MutationFields:
         id: Annotated[strawberry.ID, strawberry.argument(description="Your CustomMood's id.")],
     ) -> strawberry.ID:
         try:
-            services.custom_mood_delete(caller(info).user, _pk(id, "CustomMood", "id"))
+            services.custom_mood_delete(caller(info).user, global_pk(id, "CustomMood", "id"))
         except models.CustomMood.DoesNotExist:
             raise NotFound(f"no custom mood with id {id}", id=str(id)) from None
         return id

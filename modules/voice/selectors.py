@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import binascii
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from strawberry.relay import from_base64, to_base64
+from strawberry.relay import to_base64
+
+from modules.composition.ids import pk_from_global_id
 
 from .models import VoiceProfile, VoiceProfileGrant, VoiceUse
 
@@ -19,11 +20,7 @@ def profile_global_id(pk: int) -> str:
 
 def profile_pk(global_id: Any) -> int | None:
     """The primary key behind a VoiceProfile global id; None for anything else."""
-    try:
-        type_name, node_id = from_base64(str(global_id))
-        return int(node_id) if type_name == PROFILE_TYPE else None
-    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
-        return None
+    return pk_from_global_id(global_id, PROFILE_TYPE)
 
 
 def profiles_owned_by(user: Any) -> QuerySet[VoiceProfile]:

@@ -18,11 +18,12 @@ from strawberry_django.relay import DjangoListConnection
 
 from modules.accounts.caller import COMPOSE, READ
 from modules.composition.gm import instrument_name
-from modules.composition.stages import InputError, InputNotFound
+from modules.composition.stages import InputError
 from modules.composition.types import ArtifactType
 from schema.context import caller
-from schema.entities import Entity
-from schema.errors import BadUserInput, CodaError, ContentRejected, Forbidden, NotFound, Unauthenticated
+from schema.entities import Entity, global_pk
+from schema.errors import NotFound, as_graphql_error
+from schema.permissions import signed_in
 from schema.relay import connection
 from schema.resolvers import loaded_only
 from schema.scalars import NoteList
@@ -325,32 +326,6 @@ class VoiceProfileType(Entity, relay.Node):
     )
 
 
-def _signed_in(info: Info, scope: str) -> Any:
-    who = caller(info)
-    if not who.is_authenticated:
-        raise Unauthenticated("sign in (session or API token) to use voice profiles")
-    if not who.can(scope):
-        raise Forbidden(f"this API token lacks the {scope!r} scope")
-    return who.user
-
-
-def _profile_pk(global_id: strawberry.ID, field: str) -> int:
-    pk = selectors.profile_pk(global_id)
-    if pk is None:
-        raise BadUserInput(f"{global_id!r} is not a VoiceProfile id", field=field)
-    return pk
-
-
-def _as_graphql_error(error: InputError) -> CodaError:
-    from modules.moderation.services import ModerationRejected
-
-    if isinstance(error, InputNotFound):
-        return NotFound(error.message, field=error.field)
-    if isinstance(error, ModerationRejected):
-        return ContentRejected(error.message, field=error.field, rule=error.rule)
-    return BadUserInput(error.message, field=error.field)
-
-
 def _not_found(global_id: strawberry.ID) -> NotFound:
     return NotFound(f"no voice profile with id {global_id}", id=str(global_id))
 
@@ -366,7 +341,9 @@ class QueryFields:
         description="Your voice profiles and those granted to you, oldest first.",
     )
     def voice_profiles(self, info: Info) -> list[VoiceProfileType]:
-        return selectors.profiles_usable_by(_signed_in(info, READ)).order_by("created_at", "id")  # type: ignore[return-value]
+        return selectors.profiles_usable_by(signed_in(info, READ, "use voice profiles").user).order_by(
+            "created_at", "id"
+        )  # type: ignore[return-value]
 
     @strawberry.field(description="The consent statement createVoiceProfile asks the uploader to agree to.")
     def voice_consent_statement(self) -> VoiceConsentStatement:
@@ -389,7 +366,7 @@ class MutationFields:
         ],
         consent: Annotated[VoiceConsentInput, strawberry.argument(description="The uploader's consent.")],
     ) -> VoiceProfileType:
-        owner = _signed_in(info, COMPOSE)
+        owner = signed_in(info, COMPOSE, "use voice profiles").user
         given = services.Consent(
             version=consent.version.strip(),
             statement=consent.statement,
@@ -402,7 +379,7 @@ class MutationFields:
                 owner, name, samples, given, caller_key=caller(info).client_key
             )
         except InputError as error:
-            raise _as_graphql_error(error) from None
+            raise as_graphql_error(error) from None
 
     @strawberry_django.mutation(
         description="Let another user sing with your voice profile (they never get its recordings)."
@@ -413,13 +390,15 @@ class MutationFields:
         profile_id: Annotated[strawberry.ID, strawberry.argument(description="The VoiceProfile's id.")],
         username: Annotated[str, strawberry.argument(description="The user's username.")],
     ) -> VoiceProfileType:
-        owner = _signed_in(info, COMPOSE)
+        owner = signed_in(info, COMPOSE, "use voice profiles").user
         try:
-            return services.voice_profile_grant(owner, _profile_pk(profile_id, "profileId"), username)  # type: ignore[return-value]
+            return services.voice_profile_grant(
+                owner, global_pk(profile_id, "VoiceProfile", "profileId"), username
+            )  # type: ignore[return-value]
         except models.VoiceProfile.DoesNotExist:
             raise _not_found(profile_id) from None
         except InputError as error:
-            raise _as_graphql_error(error) from None
+            raise as_graphql_error(error) from None
 
     @strawberry_django.mutation(
         description="Take back a grant: the user can no longer sing with the profile (what they made stays)."
@@ -430,13 +409,15 @@ class MutationFields:
         profile_id: Annotated[strawberry.ID, strawberry.argument(description="The VoiceProfile's id.")],
         username: Annotated[str, strawberry.argument(description="The user's username.")],
     ) -> VoiceProfileType:
-        owner = _signed_in(info, COMPOSE)
+        owner = signed_in(info, COMPOSE, "use voice profiles").user
         try:
-            return services.voice_profile_revoke(owner, _profile_pk(profile_id, "profileId"), username)  # type: ignore[return-value]
+            return services.voice_profile_revoke(
+                owner, global_pk(profile_id, "VoiceProfile", "profileId"), username
+            )  # type: ignore[return-value]
         except models.VoiceProfile.DoesNotExist:
             raise _not_found(profile_id) from None
         except InputError as error:
-            raise _as_graphql_error(error) from None
+            raise as_graphql_error(error) from None
 
     @strawberry_django.mutation(
         description="Delete your voice profile, its grants and its recordings; returns its id."
@@ -446,9 +427,9 @@ class MutationFields:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The VoiceProfile's id.")],
     ) -> strawberry.ID:
-        owner = _signed_in(info, COMPOSE)
+        owner = signed_in(info, COMPOSE, "use voice profiles").user
         try:
-            services.voice_profile_delete(owner, _profile_pk(id, "id"))
+            services.voice_profile_delete(owner, global_pk(id, "VoiceProfile", "id"))
         except models.VoiceProfile.DoesNotExist:
             raise _not_found(id) from None
         return id

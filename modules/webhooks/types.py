@@ -22,7 +22,8 @@ from modules.accounts.caller import COMPOSE, READ
 from modules.composition.stages import InputError
 from schema.context import caller
 from schema.entities import Entity, global_pk
-from schema.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from schema.errors import NotFound, as_graphql_error
+from schema.permissions import signed_in
 from schema.relay import connection
 from schema.resolvers import loaded_only
 
@@ -62,16 +63,6 @@ class WebhookDeliveryStatus(Enum):
         description="Given up: every attempt of the cycle failed (retries wait twice as long each time) "
         "or the endpoint is disabled. redeliverWebhook starts a new cycle.",
     )
-
-
-def _signed_in(info: Info, scope: str) -> Any:
-    """The caller's user, when signed in with `scope`; typed errors otherwise."""
-    who = caller(info)
-    if not who.is_authenticated:
-        raise Unauthenticated("sign in (session or API token) to manage webhooks")
-    if not who.can(scope):
-        raise Forbidden(f"this API token lacks the {scope!r} scope")
-    return who.user
 
 
 def _not_found(kind: str, global_id: strawberry.ID) -> NotFound:
@@ -218,7 +209,7 @@ class QueryFields:
         description="Your webhook endpoints, oldest first, with their recent deliveries."
     )
     def webhook_endpoints(self, info: Info) -> list[WebhookEndpointType]:
-        return selectors.endpoints_of(_signed_in(info, READ))  # type: ignore[return-value]
+        return selectors.endpoints_of(signed_in(info, READ, "manage webhooks").user)  # type: ignore[return-value]
 
     @connection(
         DjangoListConnection[WebhookDeliveryType],
@@ -233,7 +224,7 @@ class QueryFields:
             strawberry.argument(description="Only deliveries in this status; null for all."),
         ] = None,
     ) -> list[WebhookDeliveryType]:
-        owner = _signed_in(info, READ)
+        owner = signed_in(info, READ, "manage webhooks").user
         try:
             return selectors.deliveries_of(  # type: ignore[return-value]
                 owner,
@@ -242,10 +233,6 @@ class QueryFields:
             )
         except models.WebhookEndpoint.DoesNotExist:
             raise _not_found("webhook endpoint", endpoint_id) from None
-
-
-def _bad_input(error: InputError) -> BadUserInput:
-    return BadUserInput(error.message, field=error.field)
 
 
 class MutationFields:
@@ -259,13 +246,13 @@ class MutationFields:
             CreateWebhookEndpointInput, strawberry.argument(description="The URL and its events.")
         ],
     ) -> WebhookEndpointWithSecret:
-        owner = _signed_in(info, COMPOSE)
+        owner = signed_in(info, COMPOSE, "manage webhooks").user
         try:
             endpoint = services.endpoint_create(
                 owner, input.url, [e.value for e in input.events], input.description
             )
         except InputError as error:
-            raise _bad_input(error) from None
+            raise as_graphql_error(error) from None
         return WebhookEndpointWithSecret(endpoint=endpoint, secret=endpoint.secret)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(
@@ -276,7 +263,7 @@ class MutationFields:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The WebhookEndpoint's id.")],
     ) -> strawberry.ID:
-        owner = _signed_in(info, COMPOSE)
+        owner = signed_in(info, COMPOSE, "manage webhooks").user
         try:
             services.endpoint_delete(owner, global_pk(id, "WebhookEndpoint"))
         except models.WebhookEndpoint.DoesNotExist:
@@ -292,7 +279,7 @@ class MutationFields:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The WebhookEndpoint's id.")],
     ) -> WebhookEndpointWithSecret:
-        owner = _signed_in(info, COMPOSE)
+        owner = signed_in(info, COMPOSE, "manage webhooks").user
         try:
             endpoint = services.endpoint_rotate_secret(owner, global_pk(id, "WebhookEndpoint"))
         except models.WebhookEndpoint.DoesNotExist:
@@ -307,7 +294,7 @@ class MutationFields:
             strawberry.ID, strawberry.argument(description="The id of a FAILED WebhookDelivery of yours.")
         ],
     ) -> WebhookDeliveryType:
-        owner = _signed_in(info, COMPOSE)
+        owner = signed_in(info, COMPOSE, "manage webhooks").user
         try:
             return services.delivery_redeliver(  # type: ignore[return-value]
                 owner, global_pk(delivery_id, "WebhookDelivery", "deliveryId")
@@ -315,4 +302,4 @@ class MutationFields:
         except models.WebhookDelivery.DoesNotExist:
             raise _not_found("webhook delivery", delivery_id) from None
         except InputError as error:
-            raise _bad_input(error) from None
+            raise as_graphql_error(error) from None
