@@ -111,6 +111,26 @@ def test_reading_a_private_composition(world: dict[str, Any], owner: str, who: s
         assert gid(song) not in [e["node"]["id"] for e in listed]
 
 
+# The lyrics workflow's mutations (tests/modules/lyrics covers what the owner gets).
+LYRICS_MUTATIONS = {
+    "editLyricsLine": (
+        'mutation($id: ID!) { editLyricsLine(compositionId: $id, line: 0, text: "mine now") { id } }'
+    ),
+    "finalizeLyrics": "mutation($id: ID!) { finalizeLyrics(compositionId: $id) { id } }",
+    "reopenLyrics": "mutation($id: ID!) { reopenLyrics(compositionId: $id) { id } }",
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(LYRICS_MUTATIONS))
+@pytest.mark.parametrize(("owner", "who"), [(o, w) for o in OWNERS for w in CALLERS if o != w])
+def test_nobody_else_edits_the_lyrics(world: dict[str, Any], mutation: str, owner: str, who: str) -> None:
+    song = world["songs"][owner]
+    before = Composition.objects.values().get(pk=song.pk)
+    result = execute(LYRICS_MUTATIONS[mutation], {"id": gid(song)}, world[who])
+    assert code(result) == "NOT_FOUND", (result.errors, result.data)
+    assert Composition.objects.values().get(pk=song.pk) == before
+
+
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
 @pytest.mark.parametrize("owner", OWNERS)
 @pytest.mark.parametrize("who", CALLERS)
