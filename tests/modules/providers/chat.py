@@ -13,13 +13,14 @@ nothing listens on (`closed_port`).
 from __future__ import annotations
 
 import json
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pronouncing
+
+from tests.local_http import LocalServer
 
 FILLER = ("we", "sing", "of", "the", "wide", "blue", "sea", "and", "all", "its", "waves")
 # Monosyllabic end words per rhyme letter (each group rhymes in the CMU dictionary).
@@ -74,33 +75,15 @@ def lyrics_for(song: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
-class ChatServer:
+class ChatServer(LocalServer):
     mode: str = "good"
     delay: float = 0.0
     status_code: int = 200
     fail_first: int = 0
-    requests: list[Request] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    server: ThreadingHTTPServer | None = None
-
-    @property
-    def port(self) -> int:
-        assert self.server is not None
-        return self.server.server_address[1]
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def count(self) -> int:
-        with self.lock:
-            return len(self.requests)
-
-    def record(self, request: Request) -> int:
-        with self.lock:
-            self.requests.append(request)
-            return len(self.requests)
 
     def content(self, request: Request) -> str:
         answer = lyrics_for(request.song)

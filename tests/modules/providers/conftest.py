@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Callable, Iterator
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -20,17 +18,13 @@ def chat_server() -> Iterator[Callable[..., ChatServer]]:
 
     def start(**options: Any) -> ChatServer:
         chat = ChatServer(**options)
-        chat.server = ThreadingHTTPServer(("127.0.0.1", 0), handler(chat))
-        chat.server.daemon_threads = True
-        threading.Thread(target=chat.server.serve_forever, args=(0.05,), daemon=True).start()
+        chat.start(handler(chat))
         started.append(chat)
         return chat
 
     yield start
     for chat in started:
-        assert chat.server is not None
-        chat.server.shutdown()
-        chat.server.server_close()
+        chat.stop()
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.contrib.auth import get_user_model
 
 from modules.composition.models import Composition
 from tests.conftest import require
+from tests.local_http import LocalServer
 
 REAL_GETADDRINFO = socket.getaddrinfo
 
@@ -31,28 +31,15 @@ class Received:
 
 
 @dataclass
-class Receiver:
+class Receiver(LocalServer):
     """Records every POST; answers `fail_times` times with 500 first, each after `delay` seconds."""
 
     fail_times: int = 0
     delay: float = 0.0
-    requests: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    server: ThreadingHTTPServer | None = None
-
-    @property
-    def port(self) -> int:
-        assert self.server is not None
-        return self.server.server_address[1]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks/coda"
-
-    @property
-    def count(self) -> int:
-        with self.lock:
-            return len(self.requests)
 
     def answer(self, received: Received) -> int:
         with self.lock:
@@ -87,14 +74,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     found = Receiver()
-    found.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(found))
-    found.server.daemon_threads = True
-    # A short poll interval: shutdown() waits up to one interval.
-    thread = threading.Thread(target=found.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    found.start(_handler(found))
     yield found
-    found.server.shutdown()
-    found.server.server_close()
+    found.stop()
 
 
 TLS_NAME = "hooks.example.test"
@@ -118,14 +100,9 @@ def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, Path]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     found = Receiver()
-    found.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(found))
-    found.server.daemon_threads = True
-    found.server.socket = context.wrap_socket(found.server.socket, server_side=True)
-    thread = threading.Thread(target=found.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    found.start(_handler(found), tls=context)
     yield found, cert
-    found.server.shutdown()
-    found.server.server_close()
+    found.stop()
 
 
 @pytest.fixture
