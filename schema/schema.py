@@ -26,29 +26,34 @@ VALIDATION_RULES = [depth_rule(max_depth=12, should_ignore=None), alias_rule(max
 
 
 class CodaSchema(strawberry.federation.Schema):
-    """The federation schema, optionally showing only some fields of `Composition`: a module's
-    subgraph serves the one Composition type with that module's fields (strawberry's own
-    `get_fields` hook), so every type that refers to Composition stays one type."""
+    """The federation schema, optionally showing only some fields of some types (strawberry's own
+    `get_fields` hook), so that a module's subgraph serves the one Composition type with that
+    module's fields, and the core's subgraph other modules' Node types as their key alone (for
+    `node(id)`; the gateway asks their own subgraph for the rest). Every type stays one type."""
 
-    def __init__(self, *args: Any, composition_fields: frozenset[str] | None = None, **kwargs: Any) -> None:
-        self.composition_fields = composition_fields  # python names; None: all
-        definition = Composition.__strawberry_definition__  # type: ignore[attr-defined]
-        every_field = definition.fields
+    def __init__(self, *args: Any, shown: dict[type, frozenset[str]] | None = None, **kwargs: Any) -> None:
+        # type -> the python names of the fields shown; the relay Node `id` is always shown.
+        self.shown = {cls.__strawberry_definition__.name: names for cls, names in (shown or {}).items()}  # type: ignore[attr-defined]
+        definitions = [cls.__strawberry_definition__ for cls in shown or {}]  # type: ignore[attr-defined]
+        every_field = [definition.fields for definition in definitions]
         # Federation finds the entities for `_Entity` by walking every type's own field list, not
-        # get_fields: while this schema is built, Composition lists only the fields it shows here
+        # get_fields: while this schema is built, those types list only the fields shown here
         # (schemas are built one at a time, at start-up or on a subgraph's first request).
-        definition.fields = self.get_fields(definition)
+        for definition in definitions:
+            definition.fields = self.get_fields(definition)
         try:
             super().__init__(*args, **kwargs)
         finally:
-            definition.fields = every_field
+            for definition, fields in zip(definitions, every_field, strict=True):
+                definition.fields = fields
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         fields = super().get_fields(type_definition)
-        if self.composition_fields is None or type_definition.name != "Composition":
+        names = self.shown.get(type_definition.name)
+        if names is None:
             return fields
         # The relay Node's `id` (python name `_id`) is the entity's key: every subgraph has it.
-        return [f for f in fields if f.python_name in self.composition_fields or f.graphql_name == "id"]
+        return [f for f in fields if f.python_name in names or f.graphql_name == "id"]
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -80,27 +85,29 @@ SUBSCRIPTION = (
 )
 
 
-def build_schema(modules: list[str]) -> CodaSchema:
+def build_schema(modules: list[str], other_nodes: tuple[type, ...] = ()) -> CodaSchema:
     """A schema of the given modules: the core brings the root operations, each module its fields
-    of `Composition` and its own queries and mutations."""
+    of `Composition` and its own queries and mutations. `other_nodes`: Node types of other modules
+    shown by their key alone."""
     query, mutation, subscription = [
         contributions(part, modules) for part in ("QueryFields", "MutationFields", "SubscriptionFields")
     ]
     if CORE_MODULE in modules:
         query, mutation, subscription = [CoreQuery, *query], [CoreMutation, *mutation], [CoreSubscription]
-    every_module = set(modules) == set(module_names())
-    own_fields = {"id"} | {
-        name for part in contributions("CompositionFields", modules) for name in field_names(part)
-    }
+    shown: dict[type, frozenset[str]] = {node: frozenset() for node in other_nodes}
+    if set(modules) != set(module_names()):
+        shown[Composition] = frozenset(
+            name for part in contributions("CompositionFields", modules) for name in field_names(part)
+        )
     return CodaSchema(
-        composition_fields=None if every_module else frozenset(own_fields),
+        shown=shown,
         query=root_type("Query", query, description=QUERY) if query else None,
         mutation=root_type("Mutation", mutation, description=MUTATION) if mutation else None,
         subscription=root_type("Subscription", subscription, description=SUBSCRIPTION)
         if subscription
         else None,
         # A module subgraph may reach Composition only through `_entities`.
-        types=[Composition],
+        types=[Composition, *other_nodes],
         # A connection without first/last returns this many (strawberry's default); the cost analysis
         # refuses first/last above CODA_MAX_PAGE_SIZE before strawberry would refuse it as an internal
         # error.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.conf import settings
+from graphql import is_object_type
 
 from .build import CORE_MODULE
 from .schema import CodaSchema, build_schema
@@ -23,8 +24,25 @@ def subgraph_modules() -> dict[str, list[str]]:
     return {CORE_MODULE.rsplit(".", 1)[-1]: [CORE_MODULE, *settings.CODA_SERVICE_MODULES], **stages}
 
 
+def node_types_outside(modules: list[str]) -> tuple[type, ...]:
+    """The combined schema's Node types that the given modules do not define."""
+    from . import schema
+
+    node = schema._schema.get_type("Node")
+    found = []
+    for named in schema._schema.type_map.values():
+        if not (is_object_type(named) and node in named.interfaces):
+            continue
+        origin = schema.get_type_by_name(named.name).origin  # type: ignore[union-attr]
+        if origin.__module__.rsplit(".", 1)[0] not in modules and named.name != "Composition":
+            found.append(origin)
+    return tuple(sorted(found, key=lambda t: t.__strawberry_definition__.name))
+
+
 @cache
 def subgraph_schema(name: str) -> CodaSchema:
     """The subgraph schema, built once per process on first use (the combined schema is enough for
-    a server that is never asked for a subgraph)."""
-    return build_schema(subgraph_modules()[name])
+    a server that is never asked for a subgraph). The core's, which serves `node(id)`, shows the
+    other modules' Node types by their key, so a gateway can resolve any id through it."""
+    modules = subgraph_modules()[name]
+    return build_schema(modules, node_types_outside(modules) if CORE_MODULE in modules else ())

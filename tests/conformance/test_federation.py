@@ -130,3 +130,25 @@ def test_the_gateway_keeps_each_callers_compositions_their_own(
     stranger = stack.graphql(COMPOSITION, {"id": finished}, url=gateway, headers={"Authorization": ""})
     assert stranger["data"] is None
     assert stranger["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_node_resolves_another_modules_object_through_the_gateway(stack: LiveStack, gateway: str) -> None:
+    """`node` lives in the core's subgraph, which knows the other modules' Node types by their key;
+    the gateway asks the mood subgraph for the rest."""
+    made = stack.graphql(
+        'mutation { createCustomMood(input: {name: "Gateway Blue", valence: -0.4, energy: 0.3}) { id } }',
+        url=gateway,
+    )
+    assert "errors" not in made, made
+    mood_id = made["data"]["createCustomMood"]["id"]
+    query = "query($id: ID!) { node(id: $id) { __typename id ... on CustomMood { name valence energy } } }"
+    through_gateway = stack.graphql(query, {"id": mood_id}, url=gateway)
+    direct = stack.graphql(query, {"id": mood_id})
+    assert through_gateway["data"] == direct["data"], through_gateway
+    assert direct["data"]["node"] == {
+        "__typename": "CustomMood",
+        "id": mood_id,
+        "name": "Gateway Blue",
+        "valence": -0.4,
+        "energy": 0.3,
+    }
