@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import random
+import re
 import shlex
 import shutil
 import subprocess
@@ -210,6 +211,40 @@ def stack() -> Iterator[Stack]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def unsigned(answer: Any) -> Any:
+    """An answer with its signed file links' signatures (which carry the second of signing) blanked."""
+    return json.loads(re.sub(r"/files/[^/]+/", "/files/<signed>/", json.dumps(answer)))
+
+
+# --- who asks: compositions are private to their owner, so the benchmarks own theirs --------------
+
+BENCH_USER = "bench"
+_AUTHORIZATION: dict[str, str] = {}  # database URL -> "Bearer <token>"
+
+
+def bench_owner() -> Any:
+    """The user every benchmark composition belongs to."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get_or_create(username=BENCH_USER)[0]
+
+
+def bench_authorization() -> str:
+    """`Bearer <token>` of the bench user (read and compose), made once per database; child
+    processes get it in CODA_BENCH_AUTHORIZATION."""
+    inherited = os.environ.get("CODA_BENCH_AUTHORIZATION")
+    database = os.environ.get("DATABASE_URL", "")
+    if inherited and database not in _AUTHORIZATION:
+        return inherited
+    if database not in _AUTHORIZATION:
+        from modules.accounts.tokens import token_create
+
+        _, raw = token_create(bench_owner(), name="bench", scopes=["read", "compose"])
+        _AUTHORIZATION[database] = f"Bearer {raw}"
+        os.environ["CODA_BENCH_AUTHORIZATION"] = _AUTHORIZATION[database]
+    return _AUTHORIZATION[database]
+
+
 # --- seeding -----------------------------------------------------------------------------------
 
 # The shape of a real 60 s song ("uplifting electronic music with dreamy vocals", seed 7, made by
@@ -315,8 +350,8 @@ def song_composition(prompt: str = "uplifting electronic music with dreamy vocal
     context = song_context(prompt, seed, rng)
     now = timezone.now()
     c = Composition.objects.create(
-        prompt=prompt, seed=seed, status=Status.SUCCEEDED, duration_seconds=60, context=context,
-        last_seq=60, finished_at=now,
+        owner=bench_owner(), prompt=prompt, seed=seed, status=Status.SUCCEEDED, duration_seconds=60,
+        context=context, last_seq=60, finished_at=now,
     )  # fmt: skip
     names = [("composition.json", "mastering", "json"), ("composition.mid", "mastering", "midi"),
              ("lyrics.lrc", "lyrics", "text"), ("vocal.mid", "voice", "midi"),
@@ -423,7 +458,13 @@ def seed_compositions(count: int, shape: str = "song") -> list[int]:
     else:
         make = song_composition
     with transaction.atomic():
-        return [make(seed=i).pk for i in range(count)]
+        owner = bench_owner()
+        made = [make(seed=i).pk for i in range(count)]
+        from modules.composition.models import Composition
+
+        Composition.objects.filter(pk__in=made).update(owner=owner)  # the factory's owner is "tester"
+    bench_authorization()  # made now, while the ORM may be called (asgi_post runs in an event loop)
+    return made
 
 
 # --- Daphne ------------------------------------------------------------------------------------
@@ -469,10 +510,12 @@ class Request:
     path: str
     body: bytes = b""
     content_type: str = "application/json"
+    authorization: str = ""
 
 
 def graphql_request(query: str, variables: dict | None = None, path: str = "/graphql") -> Request:
-    return Request("POST", path, json.dumps({"query": query, "variables": variables or {}}).encode())
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    return Request("POST", path, body, authorization=bench_authorization())
 
 
 class Connection:
@@ -498,6 +541,8 @@ class Connection:
             await self.open()
         assert self.reader is not None and self.writer is not None
         head = f"{request.method} {request.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+        if request.authorization:
+            head += f"Authorization: {request.authorization}\r\n"
         if request.body or request.method == "POST":
             head += f"Content-Type: {request.content_type}\r\nContent-Length: {len(request.body)}\r\n"
         self.writer.write(head.encode() + b"\r\n" + request.body)
@@ -673,7 +718,11 @@ async def asgi_post(app: Any, path: str, body: bytes) -> dict:
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")],
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"authorization", bench_authorization().encode()),
+        ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }

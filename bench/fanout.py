@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_authorization  # noqa: E402
 from bench.latency import (  # noqa: E402
     LAYERS,
     PROGRESS,
@@ -96,7 +97,8 @@ async def _subscriber(
                     url, subprotocols=["graphql-transport-ws"], ping_interval=None, open_timeout=60,
                     max_queue=None,
                 )  # fmt: skip
-                await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+                init = {"type": "connection_init", "payload": {"authorization": bench_authorization()}}
+                await ws.send(json.dumps(init))
                 ack = json.loads(await asyncio.wait_for(ws.recv(), 60))
                 assert ack["type"] == "connection_ack", ack
                 await ws.send(
@@ -225,7 +227,8 @@ def warm_up(stack: LiveStack, name: str, gid: str) -> None:
         import websockets
 
         async with websockets.connect(stack.ws_url(name), subprotocols=["graphql-transport-ws"]) as ws:
-            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            init = {"type": "connection_init", "payload": {"authorization": bench_authorization()}}
+            await ws.send(json.dumps(init))
             await ws.recv()
             await ws.send(
                 json.dumps(

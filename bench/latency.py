@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_authorization, bench_owner  # noqa: E402
 from tests.integration.live import LiveStack, scratch_database  # noqa: E402
 
 REDIS_DB = 12
@@ -187,6 +188,9 @@ def create_composition() -> tuple[int, str]:
     composition = composition_create(
         prompt="bench: progress latency", seed=1, duration_seconds=20, start=False
     )
+    # Made by the system (no quota, no moderation), then given to the user the clients sign in as.
+    type(composition).objects.filter(pk=composition.pk).update(owner=bench_owner())
+    bench_authorization()  # made here, inherited by the client processes
     return composition.pk, relay.to_base64("Composition", composition.pk)
 
 
@@ -439,7 +443,8 @@ async def subscribe_and_collect(
     import websockets
 
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"], ping_interval=None) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        init = {"type": "connection_init", "payload": {"authorization": bench_authorization()}}
+        await ws.send(json.dumps(init))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert ack["type"] == "connection_ack", ack
         await ws.send(
@@ -472,7 +477,8 @@ def poll_loop(url: str, gid: str, interval: float, stop: threading.Event, polls:
     next_at = time.monotonic()
     while not stop.is_set():
         t_req = time.time_ns()
-        request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", "Authorization": bench_authorization()}
+        request = urllib.request.Request(url, body, headers)
         with urllib.request.urlopen(request, timeout=10) as response:
             data = json.loads(response.read())
         polls.append((t_req, time.time_ns(), data["data"]["composition"]["lastSeq"]))

@@ -10,3 +10,6 @@ ROOT_URLCONF = "bench.urls"
 # compositions costs ~8,800 points, over the public maximum of 1,000.
 CODA_MAX_QUERY_COST = 10**9
 CODA_RATE_LIMIT = False
+# The benchmark user makes many compositions at once.
+CODA_MAX_CONCURRENT_COMPOSITIONS = 10**6
+CODA_COMPOSITIONS_PER_HOUR = 10**6

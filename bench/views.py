@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,12 +22,13 @@ from strawberry.relay import to_base64
 from strawberry.relay.types import PREFIX as CURSOR_PREFIX
 
 from modules.arrangement.models import Layer, Section
+from modules.composition.artifacts import artifact_url
 from modules.composition.gm import instrument_name
 from modules.composition.models import Artifact, Composition, StageRun, Version
 from modules.lyrics.models import LyricLine
+from modules.mastering.presets import PresetValues
 
 Row = dict[str, Any]
-STORAGE = Artifact._meta.get_field("file").storage
 
 # --- columns ---------------------------------------------------------------------------------
 
@@ -36,12 +38,13 @@ CONTEXT_KEYS = ("mood", "energy", "genres", "key", "scale", "tempo", "time_signa
 CORE = ("id", "prompt", "seed", "status", "created_at", "finished_at", "duration_seconds", "instrumental",
         "error", "last_seq", *(f"context__{k}" for k in CONTEXT_KEYS))  # fmt: skip
 MOOD = ("id", "name", "valence", "energy", "tags", "source")
-GENRE = ("id", "primary", "source", "tempo", "swing", "density", "loudness_target", "programs", "weights")
+GENRE = ("id", "primary", "source", "tempo", "swing", "density", "loudness_target", "programs", "weights",
+         "reference")  # fmt: skip
 LYRICS = ("id", "title", "source", "text")
 VOICE = ("id", "voice", "source", "low", "high", "program", "notes", "syllables",
          *(f"midi__{c}" for c in ARTIFACT))  # fmt: skip
 MASTER = ("id", "target_lufs", "loudness_before", "integrated_lufs", "gain_db", "sample_peak_dbfs",
-          "true_peak_dbtp", "duration_seconds", "sample_rate",
+          "true_peak_dbtp", "duration_seconds", "sample_rate", "ceiling_dbtp", "preset", "settings", "report",
           *(f"{f}__{c}" for f in ("wav", "flac", "mp3", "midi") for c in ARTIFACT))  # fmt: skip
 
 
@@ -66,7 +69,7 @@ def artifact(row: Row, p: str = "") -> Row | None:
         "mimeType": row[f"{p}mime_type"],
         "sizeBytes": row[f"{p}size_bytes"],
         "durationSeconds": row[f"{p}duration_seconds"],
-        "url": STORAGE.url(row[f"{p}file"]),
+        "url": artifact_url(SimpleNamespace(pk=row[f"{p}id"], name=row[f"{p}name"])),  # type: ignore[arg-type]
     }
 
 
@@ -124,7 +127,15 @@ def genre(row: Row, p: str = "genre__") -> Row | None:
         "loudnessTarget": row[f"{p}loudness_target"],
         "programs": row[f"{p}programs"],
         "weights": [{"name": w["name"], "weight": w["weight"]} for w in row[f"{p}weights"]],
+        "reference": genre_reference(row[f"{p}reference"]),
     }
+
+
+def genre_reference(used: dict | None) -> Row | None:
+    if not used:
+        return None
+    return {"referenceId": to_base64("GenreReference", used["id"]), "name": used["name"],
+            "tempo": used["tempo"], "key": used["key"], "scale": used["scale"]}  # fmt: skip
 
 
 def lyrics(row: Row, p: str = "lyrics__") -> Row | None:
@@ -161,10 +172,35 @@ def master(row: Row, p: str = "master__") -> Row | None:
         "truePeakDbtp": row[f"{p}true_peak_dbtp"],
         "durationSeconds": row[f"{p}duration_seconds"],
         "sampleRate": row[f"{p}sample_rate"],
+        "ceilingDbtp": row[f"{p}ceiling_dbtp"],
+        "preset": row[f"{p}preset"],
+        "presetValues": preset_values((row[f"{p}settings"] or {}).get("values")),
+        "measurements": [
+            {k: m[k] for k in ("name", "unit", "target", "before", "achieved")}
+            for m in (row[f"{p}report"] or {}).get("measures", [])
+        ],
+        "referenceMatch": reference_match(row[f"{p}report"], row[f"{p}settings"]),
         "wav": artifact(row, f"{p}wav__"),
         "flac": artifact(row, f"{p}flac__"),
         "mp3": artifact(row, f"{p}mp3__"),
         "midi": artifact(row, f"{p}midi__"),
+    }
+
+
+def preset_values(stored: dict | None) -> Row:
+    values = stored or PresetValues().to_dict()
+    return {"targetLufs": values.get("target_lufs"), "stereoWidth": values.get("stereo_width")}
+
+
+def reference_match(report: dict | None, settings: dict | None) -> Row | None:
+    match, used = (report or {}).get("reference"), (settings or {}).get("reference")
+    if not match or not used:
+        return None
+    return {
+        "referenceId": to_base64("MasteringReference", used["id"]),
+        "distanceBeforeDb": match["distance_before_db"],
+        "distanceAfterDb": match["distance_after_db"],
+        "bands": [{"frequency": b["frequency"], "eqGainDb": b["eq_gain_db"]} for b in match["bands"]],
     }
 
 
