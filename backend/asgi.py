@@ -16,6 +16,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from django.urls import re_path  # noqa: E402
 
 from schema import schema  # noqa: E402
+from schema.subgraphs import subgraph_schemas  # noqa: E402
 from subscriptions.consumer import CodaGraphQLWSConsumer  # noqa: E402
 from subscriptions.events import bind_server_loop  # noqa: E402
 
@@ -37,6 +38,17 @@ class BindEventLoop:
 gc.freeze()
 gc.set_threshold(50_000, 20, 100)
 
+# Every module subgraph is built now, before anything is served: building one briefly narrows the
+# field lists of types it shares with the combined schema, which a request running meanwhile
+# (the optimizer reads them) must never see.
+SUBGRAPHS = subgraph_schemas()
+# Subscriptions also on a subgraph that has them (the core's), so a split-out core serves them.
+SUBGRAPH_SOCKETS = [
+    re_path(rf"^graphql/{name}/?$", CodaGraphQLWSConsumer.as_asgi(schema=sub))
+    for name, sub in SUBGRAPHS.items()
+    if sub.subscription is not None
+]
+
 application = BindEventLoop(
     ProtocolTypeRouter(
         {
@@ -44,7 +56,9 @@ application = BindEventLoop(
             # come from the middleware stack.
             "http": ASGIStaticFilesHandler(django_asgi),
             "websocket": AuthMiddlewareStack(
-                URLRouter([re_path(r"^graphql/?$", CodaGraphQLWSConsumer.as_asgi(schema=schema))])
+                URLRouter(
+                    [re_path(r"^graphql/?$", CodaGraphQLWSConsumer.as_asgi(schema=schema)), *SUBGRAPH_SOCKETS]
+                )
             ),
         }
     )

@@ -73,7 +73,8 @@ class ValidNodeId(ArgumentCheck):
         node = schema.get_type("Node")
         if not (is_object_type(named) and node in named.interfaces):  # type: ignore[union-attr]
             raise BadUserInput(
-                f"{str(global_id)!r} is not the id of any object: no type {global_id.type_name!r}"
+                f"{str(global_id)!r} is not the id of any object: no type {global_id.type_name!r}",
+                field="id",
             )
         if not global_id.node_id.isdigit():
             raise BadUserInput(f"{str(global_id)!r} is not a {global_id.type_name} id", field="id")

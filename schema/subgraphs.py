@@ -41,8 +41,14 @@ def node_types_outside(modules: list[str]) -> tuple[type, ...]:
 
 @cache
 def subgraph_schema(name: str) -> CodaSchema:
-    """The subgraph schema, built once per process on first use (the combined schema is enough for
-    a server that is never asked for a subgraph). The core's, which serves `node(id)`, shows the
-    other modules' Node types by their key, so a gateway can resolve any id through it."""
+    """The subgraph schema, built once per process (by `backend.asgi` at start-up, before any
+    request is served: building narrows shared types' field lists for a moment). The core's, which
+    serves `node(id)`, shows the other modules' Node types by their key, so a gateway can resolve
+    any id through it."""
     modules = subgraph_modules()[name]
     return build_schema(modules, node_types_outside(modules) if CORE_MODULE in modules else ())
+
+
+def subgraph_schemas() -> dict[str, CodaSchema]:
+    """Every subgraph schema, by name (built now if not yet)."""
+    return {name: subgraph_schema(name) for name in subgraph_modules()}

@@ -40,11 +40,14 @@ def default_caller() -> Caller:
         return Caller(ip="127.0.0.1")
 
 
-def execute(query: str, variables: dict[str, Any] | None = None, caller: Caller | None = None) -> Any:
+def execute(
+    query: str, variables: dict[str, Any] | None = None, caller: Caller | None = None, on: Any = None
+) -> Any:
+    """Run on the combined schema, or on `on` (a module subgraph's schema)."""
     request = RequestFactory().post("/graphql")
     request.user = AnonymousUser()
     context = {"request": request, "response": None, "caller": caller or default_caller()}
-    return schema.execute_sync(query, variable_values=variables, context_value=context)
+    return (on or schema).execute_sync(query, variable_values=variables, context_value=context)
 
 
 def data_of(

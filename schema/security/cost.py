@@ -60,8 +60,10 @@ DEFAULT_LIST_SIZE = 10
 LIST_SIZES: dict[str, int] = {
     "Composition.stages": 6,  # one run per pipeline stage
     "Composition.artifacts": 20,  # master (WAV, FLAC, MP3, MIDI), stems, one MIDI per layer
+    "Composition.layers": 8,  # 4 to 7 instrument layers in every genre
     "Lyrics.lines": 20,
-    "AutomationLane.points": 20,
+    "Layer.automation": 2,  # volume, and filter on pads and chords
+    "AutomationLane.points": 12,  # one per section, plus the intro's and outro's ramps
 }
 # Fields whose own cost (before any list multiplier) is not the default ("Type.field": cost).
 FIELD_COSTS: dict[str, int] = {}

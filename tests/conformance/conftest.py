@@ -68,7 +68,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     redis_url = redis_url.rsplit("/", 1)[0] + "/15"  # a database of our own, flushed
     redis.Redis.from_url(redis_url).flushdb()
     with scratch_database(pg) as database_url:
-        live = LiveStack(database_url, redis_url, tmp_path_factory.mktemp("media"))
+        # The gateway test asks for every field of a composition at once, well over a client's
+        # default query budget (the limits themselves are tested in tests/schema).
+        live = LiveStack(
+            database_url,
+            redis_url,
+            tmp_path_factory.mktemp("media"),
+            extra_env={"CODA_MAX_QUERY_COST": "20000"},
+        )
         live.logs = tmp_path_factory.mktemp("logs")
         live.manage("migrate", "--noinput")
         live.sign_in("conformance")

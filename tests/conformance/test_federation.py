@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import build_client_schema, get_introspection_query, print_type
+from graphql import (
+    GraphQLObjectType,
+    GraphQLSchema,
+    build_client_schema,
+    get_introspection_query,
+    get_named_type,
+    is_leaf_type,
+    is_non_null_type,
+    print_type,
+)
 
 from schema.subgraphs import subgraph_modules
 from tests.integration.live import LiveStack, free_port, wait_for_port
@@ -71,11 +80,16 @@ def introspected(stack: LiveStack, url: str) -> Any:
     return build_client_schema(answer["data"])
 
 
+def client_types(schema: GraphQLSchema) -> set[str]:
+    return {n for n in schema.type_map if not n.startswith(FEDERATION_PREFIXES)} - SUBSCRIPTION_ONLY
+
+
 def test_the_supergraph_api_is_the_combined_schema(stack: LiveStack, gateway: str) -> None:
     combined = introspected(stack, stack.http_url)
     supergraph = introspected(stack, gateway)
-    names = {n for n in combined.type_map if not n.startswith(FEDERATION_PREFIXES)} - SUBSCRIPTION_ONLY
-    assert names - set(supergraph.type_map) == set()
+    names = client_types(combined)
+    # The same types both ways: none missing, none the supergraph adds.
+    assert names == client_types(supergraph)
     for name in sorted(names):
         assert api_shape(supergraph.type_map[name]) == api_shape(combined.type_map[name]), name
 
@@ -90,6 +104,7 @@ def api_shape(named: Any) -> Any:
             str(field.type),
             field.description,
             getattr(field, "deprecation_reason", None),
+            repr(getattr(field, "default_value", None)),  # an input field's default
             {
                 arg: (str(a.type), a.description, a.default_value)
                 for arg, a in getattr(field, "args", {}).items()
@@ -110,16 +125,41 @@ def without_signatures(answer: dict[str, Any]) -> Any:
     return json.loads(SIGNATURE.sub("/files/<signed>/", json.dumps(answer)))
 
 
+def every_field(of: GraphQLObjectType, depth: int, seen: frozenset[str]) -> str:
+    """A selection of every field of a type (and of the objects below it, `depth` levels deep) that
+    needs no argument, each object type once on a path."""
+    parts = []
+    for name, field in of.fields.items():
+        if name.startswith("_") or any(
+            is_non_null_type(arg.type) and arg.default_value is None for arg in field.args.values()
+        ):
+            continue
+        named = get_named_type(field.type)
+        if is_leaf_type(named):
+            parts.append(name)
+        elif depth > 0 and named.name not in seen:
+            inner = every_field(named, depth - 1, seen | {named.name})  # type: ignore[arg-type]
+            parts.append(f"{name} {{ {inner} }}")
+    return " ".join(parts)
+
+
 def test_the_gateway_answers_a_whole_composition_like_the_combined_endpoint(
     stack: LiveStack, gateway: str, finished: str
 ) -> None:
-    direct = stack.graphql(COMPOSITION, {"id": finished})
-    through_gateway = stack.graphql(COMPOSITION, {"id": finished}, url=gateway)
+    combined = introspected(stack, stack.http_url)
+    fields = every_field(combined.type_map["Composition"], 4, frozenset({"Composition"}))  # type: ignore[arg-type]
+    # Every field a client can ask of a composition, from whichever subgraph owns it.
+    for owned_elsewhere in ("mood {", "layers {", "lyrics {", "lyricsEdits {", "voice {", "master {"):
+        assert owned_elsewhere in fields
+    whole = f"query One($id: ID!) {{ composition(id: $id) {{ {fields} }} }}"
+    direct = stack.graphql(whole, {"id": finished})
+    through_gateway = stack.graphql(whole, {"id": finished}, url=gateway)
     assert "errors" not in direct and "errors" not in through_gateway, through_gateway
     composition = through_gateway["data"]["composition"]
     # Fields of every subgraph arrived, with real content.
     assert composition["mood"]["name"] and composition["genre"]["weights"]
     assert composition["layers"] and composition["lyrics"]["lines"] and composition["master"]
+    assert composition["lyricsDrafts"] and composition["ownedByMe"] is True
     # JSON numbers compare by value (the gateway writes 2.0 as 2).
     assert without_signatures(through_gateway["data"]) == without_signatures(direct["data"])
 

@@ -73,3 +73,20 @@ def test_gql_with_its_websockets_transport_follows_a_composition(stack: LiveStac
             return [result["compositionProgress"] async for result in subscription]
 
     assert_a_whole_run(asyncio.run(asyncio.wait_for(follow(), 300)), composition_id)
+
+
+def test_gql_follows_a_composition_on_the_core_subgraph(stack: LiveStack) -> None:
+    """A core split out as its own service still serves `compositionProgress` on its own path."""
+    composition_id = create(stack, "a slow lo-fi beat for studying", seed=23)
+
+    async def follow() -> list[dict[str, Any]]:
+        transport = WebsocketsTransport(
+            url=f"{stack.ws_url()}/composition",
+            init_payload={"authorization": f"Bearer {stack.token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+        async with Client(transport=transport) as session:
+            request = GraphQLRequest(PROGRESS, variable_values={"id": composition_id})
+            return [result["compositionProgress"] async for result in session.subscribe(request)]
+
+    assert_a_whole_run(asyncio.run(asyncio.wait_for(follow(), 300)), composition_id)

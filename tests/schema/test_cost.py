@@ -48,6 +48,14 @@ def cost_of(query: str, variables: dict[str, Any] | None = None, operation: str 
         ("{ compositions(first: 9, last: 4) { edges { node { id } } } }", None, 5),
         # lists nest: composition 1 + stages 6 x 1
         (COMPOSITION_STAGES, None, 7),
+        # a song's layers with their automation: 1 + 8 layers x (1 + 2 lanes x (1 + 12 points)),
+        # well inside the default maximum (1,000) that a frontend drawing one song must fit in
+        (
+            "query($id: ID!) { composition(id: $id) { layers { name automation { parameter "
+            "points { beat value } } } } }",
+            None,
+            217,
+        ),
         # a page of them multiplies again: 1 + 20 x (1 + 6)
         ("{ compositions(first: 20) { edges { node { stages { name } } } } }", None, 141),
         # a mutation: 10 + the object 1 + stages 6 x 1

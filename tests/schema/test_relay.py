@@ -19,6 +19,7 @@ from modules.mood.models import CustomMood, Playlist
 from modules.voice.models import VoiceProfile
 from modules.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 from schema import schema
+from schema.subgraphs import subgraph_schemas
 from tests.factories import full_composition
 from tests.graphql import caller_for, execute, user
 
@@ -154,6 +155,8 @@ def test_node_resolves_each_type_for_its_owner_and_null_for_others(type_name: st
 def test_a_malformed_node_id_is_bad_user_input(global_id: str, message: str) -> None:
     result = execute("query($id: ID!) { node(id: $id) { id } }", {"id": global_id})
     assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    # A string that is no global id at all fails as the variable is coerced, before `node` is reached.
+    assert result.errors[0].extensions.get("field") == (None if global_id == "garbage" else "id")
     assert message in result.errors[0].message
 
 
@@ -222,3 +225,41 @@ def test_every_node_type_is_a_federation_entity_for_its_owner_only(type_name: st
     assert mine.errors is None and mine.data["_entities"] == [{"id": global_id}]
     theirs = execute(query, {"r": [{"__typename": type_name, "id": global_id}]}, caller_for("stranger"))
     assert theirs.errors is None and theirs.data["_entities"] == [None]
+
+
+def serving_subgraphs(type_name: str) -> list[str]:
+    """The subgraphs that serve more of a Node type than its key."""
+    return [
+        name
+        for name, sub in subgraph_schemas().items()
+        if (found := sub._schema.get_type(type_name)) is not None and set(found.fields) != {"id"}
+    ]
+
+
+@pytest.mark.parametrize("type_name", sorted(NODE_MAKERS))
+def test_every_node_type_is_an_entity_of_the_subgraphs_serving_it_for_its_owner_only(type_name: str) -> None:
+    """What a gateway asks the subgraphs that serve a type's fields: `_entities`, owner only."""
+    made = NODE_MAKERS[type_name](user("owner"))
+    global_id = relay.to_base64(type_name, made.pk)
+    selection = f"... on {type_name} {{ id __typename }}"
+    query = f"query($r: [_Any!]!) {{ _entities(representations: $r) {{ {selection} }} }}"
+    for name in serving_subgraphs(type_name):
+        sub = subgraph_schemas()[name]
+        # A dict per call: strawberry's entity resolver pops `__typename` from it.
+        representations = {"r": [{"__typename": type_name, "id": global_id}]}
+        mine = execute(query, representations, caller_for("owner"), on=sub)
+        assert mine.errors is None, (name, mine.errors)
+        assert mine.data["_entities"] == [{"id": global_id, "__typename": type_name}], name
+        representations = {"r": [{"__typename": type_name, "id": global_id}]}
+        theirs = execute(query, representations, caller_for("stranger"), on=sub)
+        assert theirs.errors is None and theirs.data["_entities"] == [None], name
+
+
+def test_a_modules_types_are_served_by_its_own_subgraph_and_composition_by_all() -> None:
+    assert serving_subgraphs("CustomMood") == ["mood"]
+    assert serving_subgraphs("Playlist") == ["mood"]
+    assert serving_subgraphs("VoiceProfile") == ["voice"]
+    assert serving_subgraphs("MasteringPreset") == ["mastering"]
+    assert serving_subgraphs("GenreReference") == ["genre"]
+    assert serving_subgraphs("Feedback") == ["composition"]
+    assert sorted(serving_subgraphs("Composition")) == sorted(subgraph_schemas())
