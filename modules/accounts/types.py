@@ -9,11 +9,15 @@ from typing import Annotated, Any
 import strawberry
 import strawberry_django
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from strawberry import relay
+from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
 from modules.composition.stages import InputError
 from schema.build import contributions, merged_namespace
 from schema.context import caller
+from schema.entities import Entity, global_pk
 from schema.errors import BadUserInput, Unauthenticated
 from schema.permissions import IsSignedIn
 
@@ -31,10 +35,12 @@ class TokenScope(Enum):
 
 
 @strawberry_django.type(
-    ApiToken, name="ApiToken", description="A personal API token (its secret is never shown again)."
+    ApiToken,
+    name="ApiToken",
+    description="A personal API token (its secret is never shown again).",
+    directives=[Key(fields="id")],
 )
-class ApiTokenType:
-    id: strawberry.ID = strawberry_django.field(description="The token's id, for revokeApiToken.")
+class ApiTokenType(Entity, relay.Node):
     name: str = strawberry_django.field(description="Your label for it, 1 to 100 characters.")
     prefix: str = strawberry_django.field(
         description="The public part: tokens look like coda_<prefix>_<secret>."
@@ -51,6 +57,12 @@ class ApiTokenType:
     @strawberry_django.field(only=["scopes"], description="What it may do: read and/or compose, sorted.")
     def scopes(self, root: ApiToken) -> list[str]:
         return list(root.scopes)
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        # Only your own: `node(id)` and `_entities` of anyone else's token are null.
+        user_id = caller(info).user_id
+        return queryset.filter(user_id=user_id) if user_id is not None else queryset.none()
 
 
 @strawberry.type(
@@ -185,9 +197,18 @@ class MutationFields:
         description="Revoke one of your API tokens; it stops working at once.", extensions=[IsSignedIn()]
     )
     def revoke_api_token(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The token's `id`.")]
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The token's `id` (its global id; the bare number that tokens had as id "
+                "before they became Nodes is still accepted)."
+            ),
+        ],
     ) -> ApiTokenType:
+        pk = int(id) if str(id).isdigit() else global_pk(id, "ApiToken")
         try:
-            return tokens.token_revoke(get_user_model().objects.get(pk=caller(info).user_id), int(id))  # type: ignore[return-value]
-        except (InputError, ValueError):
+            return tokens.token_revoke(get_user_model().objects.get(pk=caller(info).user_id), pk)  # type: ignore[return-value]
+        except InputError:
             raise BadUserInput(f"no API token with id {id}", field="id") from None

@@ -30,6 +30,13 @@ def test_every_must_passes(audits: list[dict[str, Any]]) -> None:
 def test_every_should_that_fails_is_listed_in_the_readme_with_its_reason(
     audits: list[dict[str, Any]],
 ) -> None:
-    readme = README.read_text()
-    unlisted = [f"{a['id']} {a['name']}" for a in audits if a["status"] == "warn" and a["id"] not in readme]
-    assert unlisted == []
+    """A failing SHOULD must have a README line of its own naming its audit id and saying why (more
+    than the id and the audit's own name)."""
+    lines = README.read_text().splitlines()
+    unexplained = []
+    for audit in (a for a in audits if a["status"] == "warn"):
+        mentions = [line for line in lines if audit["id"] in line]
+        reasons = [line.replace(audit["id"], "").replace(audit["name"], "") for line in mentions]
+        if not any(len(reason.strip(" |-*`:")) >= 20 for reason in reasons):
+            unexplained.append(f"{audit['id']} {audit['name']}")
+    assert unexplained == []

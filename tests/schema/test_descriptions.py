@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from enum import Enum
 from typing import Annotated, NewType
 
+import pytest
 import strawberry
 from graphql import (
     GraphQLArgument,
@@ -34,6 +35,7 @@ from graphql import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.schema import schema
+from schema.subgraphs import subgraph_modules, subgraph_schema
 
 BUILT_IN_SCALARS = frozenset(specified_scalar_types)
 FEDERATION_PREFIXES = ("link__", "federation__")
@@ -98,6 +100,13 @@ NAMES_REPLACEMENT = re.compile(
 def test_every_type_field_argument_and_enum_value_is_described() -> None:
     missing = missing_descriptions(schema._schema)
     assert not missing, f"{len(missing)} parts of the schema have no description:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("name", sorted(subgraph_modules()))
+def test_every_module_subgraph_is_described_too(name: str) -> None:
+    """What an operator composing the subgraphs sees (each has its own root types)."""
+    missing = missing_descriptions(subgraph_schema(name)._schema)
+    assert not missing, f"subgraph {name}: no description on\n" + "\n".join(missing)
 
 
 def test_every_deprecation_names_its_replacement() -> None:

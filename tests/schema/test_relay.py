@@ -12,6 +12,7 @@ from django.utils import timezone
 from graphql import is_object_type
 from strawberry import relay
 
+from modules.accounts.tokens import token_create
 from modules.feedback.services import feedback_submit
 from modules.genre.models import GenreReference
 from modules.mastering.models import MasteringPreset, MasteringReference
@@ -104,6 +105,7 @@ def genre_reference(owner: Any) -> Model:
 
 # One maker per Node type: a type added to the schema without one fails the test below.
 NODE_MAKERS: dict[str, Callable[[Any], Model]] = {
+    "ApiToken": lambda owner: token_create(owner, name="ci", scopes=["read"])[0],
     "Composition": lambda owner: full_composition(owner=owner),
     "Feedback": feedback,
     "WebhookEndpoint": webhook_endpoint,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from strawberry import relay
 
 from modules.accounts.models import ApiToken
 from modules.composition.models import Composition
@@ -108,6 +109,7 @@ def test_tokens_authenticate_carry_scopes_and_can_be_revoked() -> None:
     minted = gql(api, MAKE_TOKEN, {"scopes": ["READ"]}, **bearer)
     assert code(minted) == "UNAUTHENTICATED"
 
+    assert token_id == relay.to_base64("ApiToken", stored.pk)  # a relay Node's global id
     assert gql(session, f'mutation {{ revokeApiToken(id: "{token_id}") {{ revokedAt }} }}')["data"]
     revoked = post(api, ME, **bearer)
     assert revoked.status_code == 401 and revoked["WWW-Authenticate"].startswith("Bearer")
