@@ -68,3 +68,7 @@ def django_type(
 
 def root_type(name: str, mixins: list[type], **options: Any) -> type:
     return strawberry.type(type(name, (), merged_namespace(mixins)), name=name, **options)
+
+
+def input_type(name: str, mixins: list[type], **options: Any) -> type:
+    return strawberry.input(type(name, (), merged_namespace(mixins)), name=name, **options)

@@ -1,5 +1,6 @@
 """The Composition entity and the core's Query, Mutation and Subscription fields."""
 
+import dataclasses
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
@@ -16,16 +17,11 @@ from modules.accounts.sessions import caller_with_session
 from modules.composition import models, services
 from modules.composition.selectors import compositions_owned_by, compositions_visible_to
 from modules.composition.stages import InputError
-from modules.composition.types import (
-    CompositionVisibility,
-    CreateCompositionInput,
-    UpdateCompositionInput,
-    VersionDiffType,
-)
+from modules.composition.types import CompositionVisibility, VersionDiffType
 from subscriptions.stream import composition_events, user_events
 from subscriptions.types import ProgressEvent
 
-from .build import contributions, django_type, module_names
+from .build import CORE_MODULE, contributions, django_type, field_names, input_type, module_names
 from .context import caller
 from .entities import Entity, global_pk
 from .errors import Forbidden, NotFound, Unauthenticated, as_graphql_error
@@ -57,20 +53,41 @@ def composition_pk(global_id: strawberry.ID | str) -> int:
     return global_pk(global_id, "Composition")
 
 
-def explicit_inputs(input: CreateCompositionInput | UpdateCompositionInput) -> dict[str, object]:
-    return {
-        "mood": input.mood,
-        "genres": [{"name": g.name, "weight": g.weight} for g in input.genres] if input.genres else None,
-        "key": input.key,
-        "scale": input.scale,
-        "tempo": input.tempo,
-        "voice": input.voice,
-        "lyrics": input.lyrics,
-        "voice_profile": input.voice_profile,
-        "genre_reference": input.genre_reference,
-        "mastering_preset": input.mastering_preset,
-        "mastering_reference": input.mastering_reference,
+# The composition inputs: the core's fields (prompt, seed, length...) and each stage module's own
+# (`types.CreateInputFields` / `UpdateInputFields`), merged; the stages check and resolve them.
+CreateCompositionInput = input_type(
+    "CreateCompositionInput",
+    contributions("CreateInputFields"),
+    description="What to compose. Only the prompt is required.",
+)
+UpdateCompositionInput = input_type(
+    "UpdateCompositionInput",
+    contributions("UpdateInputFields"),
+    description="New values for an existing composition; stages that did not read them are reused. A "
+    "value left out (or null) stays as it is; each follows createComposition's rules.",
+)
+STAGE_INPUTS = sorted(
+    {
+        name
+        for part in ("CreateInputFields", "UpdateInputFields")
+        for fields in contributions(part, [m for m in module_names() if m != CORE_MODULE])
+        for name in field_names(fields)
     }
+)
+
+
+def _plain(value: object) -> object:
+    """An input value as the stages take it: input objects as dicts, an empty list as not given."""
+    if isinstance(value, list):
+        return [_plain(item) for item in value] or None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
+
+
+def explicit_inputs(input: Any) -> dict[str, object]:
+    """The stage modules' inputs of a Create/UpdateCompositionInput, by their python names."""
+    return {name: _plain(getattr(input, name, None)) for name in STAGE_INPUTS}
 
 
 def composition_for_change(info: Info, id: strawberry.ID) -> models.Composition:

@@ -102,3 +102,33 @@ class LayerType:
 class CompositionFields:
     sections: list[SectionType] = strawberry_django.field(description="The song's form, in order.")
     layers: list[LayerType] = strawberry_django.field(description="Instrument layers, in order.")
+
+
+class CreateInputFields:
+    """The arrangement stage's part of CreateCompositionInput."""
+
+    key: str | None = strawberry.field(
+        default=None, description="Tonic, e.g. C, F# or Bb; null lets the arrangement choose."
+    )
+    scale: str | None = strawberry.field(
+        default=None,
+        description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor; null lets "
+        "the arrangement choose.",
+    )
+
+
+class UpdateInputFields:
+    """The arrangement stage's part of UpdateCompositionInput."""
+
+    key: str | None = strawberry.field(default=None, description="Tonic, e.g. C, F# or Bb.")
+    scale: str | None = strawberry.field(
+        default=None, description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor."
+    )
+
+
+# Typical list lengths for the query cost (schema/security/cost.py).
+LIST_SIZES = {
+    "Composition.layers": 8,  # 4 to 7 instrument layers in every genre
+    "Layer.automation": 2,  # volume, and filter on pads and chords
+    "AutomationLane.points": 12,  # one per section, plus the intro's and outro's ramps
+}

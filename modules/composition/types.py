@@ -389,17 +389,10 @@ class CompositionFields:
         return CompositionContextType.from_stored(root.context)
 
 
-@strawberry.input(description="A genre and its weight, for blends.")
-class GenreWeightInput:
-    name: str = strawberry.field(description="A genre from the `genres` query.")
-    weight: float = strawberry.field(
-        default=1.0,
-        description="Relative weight, above 0 and at most 100; the blend's weights are scaled to sum to 1.",
-    )
+class CreateInputFields:
+    """The core's part of CreateCompositionInput; each stage module adds its own inputs
+    (`types.CreateInputFields`), and schema.root merges them into one input type."""
 
-
-@strawberry.input(description="What to compose. Only the prompt is required.")
-class CreateCompositionInput:
     prompt: str = strawberry.field(
         description="What you want, in words, e.g. 'uplifting electronic music with dreamy vocals'; "
         "1 to 2000 characters. Mood, genres and voice are read from it unless given below."
@@ -408,93 +401,17 @@ class CreateCompositionInput:
         default=None, description="0 to 2147483647, for a reproducible result; null picks one at random."
     )
     duration_seconds: int = strawberry.field(default=60, description="Length in seconds, 15 to 240.")
-    mood: str | None = strawberry.field(
-        default=None, description="A mood from the `moods` query; null reads it from the prompt."
-    )
-    genres: list[GenreWeightInput] | None = strawberry.field(
-        default=None, description="Up to 3 genres to blend; null reads them from the prompt (or the mood)."
-    )
-    key: str | None = strawberry.field(
-        default=None, description="Tonic, e.g. C, F# or Bb; null lets the arrangement choose."
-    )
-    scale: str | None = strawberry.field(
-        default=None,
-        description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor; null lets "
-        "the arrangement choose.",
-    )
-    tempo: float | None = strawberry.field(
-        default=None, description="Beats per minute, 40 to 220; null takes the genre blend's."
-    )
-    voice: str | None = strawberry.field(
-        default=None,
-        description="A voice from the `voices` query; null reads it from the prompt or picks one.",
-    )
-    lyrics: str | None = strawberry.field(
-        default=None,
-        description="Your own lyrics (at most 5000 characters), fitted to the melody; null writes them.",
-    )
     instrumental: bool = strawberry.field(default=False, description="True: no lyrics and no voice.")
-    voice_profile: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="Sing with a voice profile (yours or one granted to you): its pitch sets the register "
-        "and its formants the colour of the voice; `voice` is then not used.",
-    )
-    genre_reference: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="One of your genre reference tracks (uploadGenreReference): its tempo and key "
-        "steer the composition unless `tempo`, `key` or `scale` say otherwise.",
-    )
-    mastering_preset: str | None = strawberry.field(
-        default=None,
-        description="How to master: a built-in preset's name (builtInMasteringPresets) or one of "
-        "your presets, by name or id. Default: the genre's loudness, nothing else changed.",
-    )
-    mastering_reference: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="One of your mastering reference tracks (uploadMasteringReference): the master "
-        "matches its loudness and long-term spectral balance.",
-    )
 
 
-@strawberry.input(
-    description="New values for an existing composition; stages that did not read them are reused. A value "
-    "left out (or null) stays as it is; each follows createComposition's rules."
-)
-class UpdateCompositionInput:
+class UpdateInputFields:
+    """The core's part of UpdateCompositionInput (the stage modules add theirs)."""
+
     duration_seconds: int | None = strawberry.field(
         default=None, description="New length in seconds, 15 to 240."
     )
-    mood: str | None = strawberry.field(default=None, description="A mood from the `moods` query.")
-    genres: list[GenreWeightInput] | None = strawberry.field(
-        default=None, description="Up to 3 genres to blend, replacing the blend."
-    )
-    key: str | None = strawberry.field(default=None, description="Tonic, e.g. C, F# or Bb.")
-    scale: str | None = strawberry.field(
-        default=None, description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor."
-    )
-    tempo: float | None = strawberry.field(default=None, description="Beats per minute, 40 to 220.")
-    voice: str | None = strawberry.field(default=None, description="A voice from the `voices` query.")
-    lyrics: str | None = strawberry.field(
-        default=None, description="Your own lyrics (at most 5000 characters), fitted to the melody."
-    )
     instrumental: bool | None = strawberry.field(
         default=None, description="True: no lyrics and no voice; false brings them back."
-    )
-
-    voice_profile: strawberry.ID | None = strawberry.field(
-        default=None, description="Sing with this voice profile from now on (yours or one granted to you)."
-    )
-    genre_reference: strawberry.ID | None = strawberry.field(
-        default=None, description="A genre reference track of yours to steer tempo and key."
-    )
-    mastering_preset: str | None = strawberry.field(
-        default=None,
-        description="Re-master with this preset (only the mastering stage runs again). Mastering "
-        "inputs are replaced together: give the reference again to keep it.",
-    )
-    mastering_reference: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="Re-master matching this reference track of yours (only mastering runs again).",
     )
 
 
@@ -554,4 +471,11 @@ class VersionDiffType:
         )
 
 
-__all__ = ["ArtifactType", "CompositionFields", "CreateCompositionInput", "relay"]
+__all__ = ["ArtifactType", "CompositionFields", "CreateInputFields", "UpdateInputFields", "relay"]
+
+
+# Typical list lengths for the query cost (schema/security/cost.py).
+LIST_SIZES = {
+    "Composition.stages": 6,  # one run per pipeline stage
+    "Composition.artifacts": 20,  # master (WAV, FLAC, MP3, MIDI), stems, one MIDI per layer
+}

@@ -197,3 +197,40 @@ class MutationFields:
         except models.GenreReference.DoesNotExist:
             raise NotFound(f"no genre reference with id {id}", id=str(id)) from None
         return id
+
+
+@strawberry.input(description="A genre and its weight, for blends.")
+class GenreWeightInput:
+    name: str = strawberry.field(description="A genre from the `genres` query.")
+    weight: float = strawberry.field(
+        default=1.0,
+        description="Relative weight, above 0 and at most 100; the blend's weights are scaled to sum to 1.",
+    )
+
+
+class CreateInputFields:
+    """The genre stage's part of CreateCompositionInput (it sets the tempo too)."""
+
+    genres: list[GenreWeightInput] | None = strawberry.field(
+        default=None, description="Up to 3 genres to blend; null reads them from the prompt (or the mood)."
+    )
+    tempo: float | None = strawberry.field(
+        default=None, description="Beats per minute, 40 to 220; null takes the genre blend's."
+    )
+    genre_reference: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of your genre reference tracks (uploadGenreReference): its tempo and key "
+        "steer the composition unless `tempo`, `key` or `scale` say otherwise.",
+    )
+
+
+class UpdateInputFields:
+    """The genre stage's part of UpdateCompositionInput."""
+
+    genres: list[GenreWeightInput] | None = strawberry.field(
+        default=None, description="Up to 3 genres to blend, replacing the blend."
+    )
+    tempo: float | None = strawberry.field(default=None, description="Beats per minute, 40 to 220.")
+    genre_reference: strawberry.ID | None = strawberry.field(
+        default=None, description="A genre reference track of yours to steer tempo and key."
+    )

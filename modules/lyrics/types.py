@@ -268,3 +268,24 @@ class MutationFields:
     )
     def reopen_lyrics(self, info: Info, composition_id: CompositionId) -> CompositionRef:
         return _changing(info, composition_id, lambda c: services.lyrics_reopen(c, caller=caller(info)))
+
+
+class CreateInputFields:
+    """The lyrics stage's part of CreateCompositionInput."""
+
+    lyrics: str | None = strawberry.field(
+        default=None,
+        description="Your own lyrics (at most 5000 characters), fitted to the melody; null writes them.",
+    )
+
+
+class UpdateInputFields:
+    """The lyrics stage's part of UpdateCompositionInput."""
+
+    lyrics: str | None = strawberry.field(
+        default=None, description="Your own lyrics (at most 5000 characters), fitted to the melody."
+    )
+
+
+# Typical list lengths for the query cost (schema/security/cost.py).
+LIST_SIZES = {"Lyrics.lines": 20}

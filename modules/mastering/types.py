@@ -414,3 +414,32 @@ class MutationFields:
         except models.MasteringReference.DoesNotExist:
             raise _not_found("mastering reference", id) from None
         return id
+
+
+class CreateInputFields:
+    """The mastering stage's part of CreateCompositionInput."""
+
+    mastering_preset: str | None = strawberry.field(
+        default=None,
+        description="How to master: a built-in preset's name (builtInMasteringPresets) or one of "
+        "your presets, by name or id. Default: the genre's loudness, nothing else changed.",
+    )
+    mastering_reference: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of your mastering reference tracks (uploadMasteringReference): the master "
+        "matches its loudness and long-term spectral balance.",
+    )
+
+
+class UpdateInputFields:
+    """The mastering stage's part of UpdateCompositionInput."""
+
+    mastering_preset: str | None = strawberry.field(
+        default=None,
+        description="Re-master with this preset (only the mastering stage runs again). Mastering "
+        "inputs are replaced together: give the reference again to keep it.",
+    )
+    mastering_reference: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Re-master matching this reference track of yours (only mastering runs again).",
+    )

@@ -451,3 +451,17 @@ class MutationFields:
         except models.CustomMood.DoesNotExist:
             raise NotFound(f"no custom mood with id {id}", id=str(id)) from None
         return id
+
+
+class CreateInputFields:
+    """The mood stage's part of CreateCompositionInput."""
+
+    mood: str | None = strawberry.field(
+        default=None, description="A mood from the `moods` query; null reads it from the prompt."
+    )
+
+
+class UpdateInputFields:
+    """The mood stage's part of UpdateCompositionInput."""
+
+    mood: str | None = strawberry.field(default=None, description="A mood from the `moods` query.")

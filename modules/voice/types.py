@@ -433,3 +433,26 @@ class MutationFields:
         except models.VoiceProfile.DoesNotExist:
             raise _not_found(id) from None
         return id
+
+
+class CreateInputFields:
+    """The voice stage's part of CreateCompositionInput."""
+
+    voice: str | None = strawberry.field(
+        default=None,
+        description="A voice from the `voices` query; null reads it from the prompt or picks one.",
+    )
+    voice_profile: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Sing with a voice profile (yours or one granted to you): its pitch sets the register "
+        "and its formants the colour of the voice; `voice` is then not used.",
+    )
+
+
+class UpdateInputFields:
+    """The voice stage's part of UpdateCompositionInput."""
+
+    voice: str | None = strawberry.field(default=None, description="A voice from the `voices` query.")
+    voice_profile: strawberry.ID | None = strawberry.field(
+        default=None, description="Sing with this voice profile from now on (yours or one granted to you)."
+    )

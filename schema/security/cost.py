@@ -6,7 +6,8 @@ The rules (one place, so the number in `extensions.cost` can be worked out by ha
   `PageInfo`) cost 0, the connection object itself 1;
 - a field returning a list multiplies its cost (its own 1 plus its subtree) by the list's size:
   inside a connection, the page size (`first`/`last`, the smaller if both; the default page size
-  when neither is given, which is what strawberry returns then); any other list by LIST_SIZES
+  when neither is given, which is what strawberry returns then); any other list by its typical
+  size, which the module owning the field declares (`types.LIST_SIZES`; see list_sizes)
   (DEFAULT_LIST_SIZE when not listed);
 - a mutation's root field costs MUTATION_COST more (it writes, and usually starts work);
 - every operation costs at least MINIMUM_COST (the request itself is work: `{ __typename }` is
@@ -27,6 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from graphql import (
@@ -53,18 +55,19 @@ from graphql import (
     is_list_type,
 )
 
+from schema.build import contributions
 from schema.errors import BadUserInput
 
 DEFAULT_LIST_SIZE = 10
-# Lists whose typical length is known to differ from DEFAULT_LIST_SIZE ("Type.field": size).
-LIST_SIZES: dict[str, int] = {
-    "Composition.stages": 6,  # one run per pipeline stage
-    "Composition.artifacts": 20,  # master (WAV, FLAC, MP3, MIDI), stems, one MIDI per layer
-    "Composition.layers": 8,  # 4 to 7 instrument layers in every genre
-    "Lyrics.lines": 20,
-    "Layer.automation": 2,  # volume, and filter on pads and chords
-    "AutomationLane.points": 12,  # one per section, plus the intro's and outro's ramps
-}
+
+
+@cache
+def list_sizes() -> dict[str, int]:
+    """Each module's typical list lengths ("Type.field": size) where they differ from
+    DEFAULT_LIST_SIZE: its `types.LIST_SIZES`, collected like its fields."""
+    return {coordinate: size for sizes in contributions("LIST_SIZES") for coordinate, size in sizes.items()}
+
+
 # Fields whose own cost (before any list multiplier) is not the default ("Type.field": cost).
 FIELD_COSTS: dict[str, int] = {}
 FREE_TYPES = frozenset({"PageInfo"})  # plus every "*Edge": wrappers that cost no work of their own
@@ -197,7 +200,7 @@ def _field_cost(walk: _Walk, parent: GraphQLObjectType, nodes: list[FieldNode], 
         if name == ENTITIES:
             size = _entity_count(walk, nodes[0])
         else:
-            size = page if page is not None else LIST_SIZES.get(coordinate, DEFAULT_LIST_SIZE)
+            size = page if page is not None else list_sizes().get(coordinate, DEFAULT_LIST_SIZE)
         return size * (own + below)
     return own + below
 
