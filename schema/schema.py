@@ -80,11 +80,6 @@ EXTENSIONS = [
 
 QUERY = "Reading: compositions, the catalogs (moods, genres, voices), your account and webhooks."
 MUTATION = "Changing: composing and editing compositions, sharing them, accounts, tokens and webhooks."
-# A module subgraph with no queries of its own still has a Query: the one federation gives it.
-ENTITIES_ONLY = (
-    "Only what Apollo Federation gives a gateway: `_service` and `_entities` (this module's fields of "
-    "`Composition`)."
-)
 SUBSCRIPTION = (
     "Live progress of compositions, over a websocket on /graphql (graphql-transport-ws or graphql-ws)."
 )
@@ -106,7 +101,9 @@ def build_schema(modules: list[str], other_nodes: tuple[type, ...] = ()) -> Coda
         )
     return CodaSchema(
         shown=shown,
-        query=root_type("Query", query, description=QUERY if query else ENTITIES_ONLY),
+        # Every subgraph's Query says the same (the supergraph's), even one with only what
+        # federation adds (`_service`, `_entities`): Apollo composition hints at differing ones.
+        query=root_type("Query", query, description=QUERY),
         mutation=root_type("Mutation", mutation, description=MUTATION) if mutation else None,
         subscription=root_type("Subscription", subscription, description=SUBSCRIPTION)
         if subscription
