@@ -16,6 +16,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from django.urls import re_path  # noqa: E402
 
 from schema import schema  # noqa: E402
+from schema.security.http import RequestBodyLimit  # noqa: E402
 from subscriptions.consumer import CodaGraphQLWSConsumer  # noqa: E402
 from subscriptions.events import bind_server_loop  # noqa: E402
 
@@ -41,8 +42,9 @@ application = BindEventLoop(
     ProtocolTypeRouter(
         {
             # /graphql over HTTP is a Django view (backend/urls.py): session, CSRF and token auth
-            # come from the middleware stack.
-            "http": ASGIStaticFilesHandler(django_asgi),
+            # come from the middleware stack. Django spools a whole body before any of it runs:
+            # its length is bounded here first.
+            "http": RequestBodyLimit(ASGIStaticFilesHandler(django_asgi)),
             "websocket": AuthMiddlewareStack(
                 URLRouter([re_path(r"^graphql/?$", CodaGraphQLWSConsumer.as_asgi(schema=schema))])
             ),

@@ -232,6 +232,26 @@ def noise(seconds: float) -> np.ndarray:
         ),
         (lambda: [wav(synthetic_voice(*DEEP)[: SR // 2])], "samples.0", "at least 1.0 s needed"),
         (lambda: [wav(np.zeros(2 * SR))], "samples.0", "the recording is silent"),
+        (
+            lambda: [
+                wav(synthetic_voice(*DEEP)),
+                SimpleUploadedFile("1k.wav", encoded(noise(3.0)[:3000], 1000)),
+            ],
+            "samples.1",
+            "sampled at 1000 Hz; at least 16000 Hz needed",
+        ),
+        (
+            lambda: [
+                SimpleUploadedFile("phone.flac", encoded(synthetic_voice(*DEEP, sr=8000), 8000, "FLAC"))
+            ],
+            "samples.0",
+            "sampled at 8000 Hz; at least 16000 Hz needed",
+        ),
+        (  # 130 s of silence is a few kilobytes of FLAC: refused from its header, never decoded
+            lambda: [SimpleUploadedFile("long.flac", encoded(np.zeros(130 * 16000), 16000, "FLAC"))],
+            "samples.0",
+            "the recording is 130.0 s long; at most 120.0 s are accepted",
+        ),
         (lambda: [wav(noise(3.0))], "samples", "s of voiced sound; at least 1 s is needed"),
         (lambda: [wav(synthetic_voice(*DEEP))] * 6, "samples", "6 recordings; at most 5"),
         (lambda: [], "samples", "upload at least one recording"),
