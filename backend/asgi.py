@@ -16,6 +16,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from django.urls import re_path  # noqa: E402
 
 from schema import schema  # noqa: E402
+from schema.security.http import RequestBodyLimit  # noqa: E402
 from schema.subgraphs import subgraph_schemas  # noqa: E402
 from subscriptions.consumer import CodaGraphQLWSConsumer  # noqa: E402
 from subscriptions.events import bind_server_loop  # noqa: E402
@@ -32,12 +33,6 @@ class BindEventLoop:
         return await self.app(scope, receive, send)
 
 
-# Measured with 1,000 subscribers (bench/fanout.py): the cyclic GC took ~46 % of Daphne's busy
-# time. Objects alive after start-up are frozen out of it and collections run less often:
-# p99 delivery fell from 2-5 s to ~0.47 s, memory unchanged.
-gc.freeze()
-gc.set_threshold(50_000, 20, 100)
-
 # Every module subgraph is built now, before anything is served: building one briefly narrows the
 # field lists of types it shares with the combined schema, which a request running meanwhile
 # (the optimizer reads them) must never see.
@@ -49,12 +44,19 @@ SUBGRAPH_SOCKETS = [
     if sub.subscription is not None
 ]
 
+# Measured with 1,000 subscribers (bench/fanout.py): the cyclic GC took ~46 % of Daphne's busy
+# time. Objects alive after start-up are frozen out of it and collections run less often:
+# p99 delivery fell from 2-5 s to ~0.47 s, memory unchanged.
+gc.freeze()
+gc.set_threshold(50_000, 20, 100)
+
 application = BindEventLoop(
     ProtocolTypeRouter(
         {
             # /graphql over HTTP is a Django view (backend/urls.py): session, CSRF and token auth
-            # come from the middleware stack.
-            "http": ASGIStaticFilesHandler(django_asgi),
+            # come from the middleware stack. Django spools a whole body before any of it runs:
+            # its length is bounded here first.
+            "http": RequestBodyLimit(ASGIStaticFilesHandler(django_asgi)),
             "websocket": AuthMiddlewareStack(
                 URLRouter(
                     [re_path(r"^graphql/?$", CodaGraphQLWSConsumer.as_asgi(schema=schema)), *SUBGRAPH_SOCKETS]

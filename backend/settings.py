@@ -184,6 +184,9 @@ CODA_MAX_PROMPT_CHARS = 2000
 # Uploaded audio (voice samples, mastering and genre references): bytes and seconds at most.
 CODA_MAX_UPLOAD_BYTES = int(os.environ.get("CODA_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 CODA_MAX_UPLOAD_SECONDS = float(os.environ.get("CODA_MAX_UPLOAD_SECONDS", 600))
+# Files one request may carry at that size (createVoiceProfile takes 5 samples): with a margin for
+# the rest of the multipart body, they bound a request's body (schema.security.http).
+CODA_MAX_UPLOAD_FILES = int(os.environ.get("CODA_MAX_UPLOAD_FILES", 5))
 # A stage failing with a transient error is tried this many times in all, the wait doubling each time.
 CODA_STAGE_ATTEMPTS = int(os.environ.get("CODA_STAGE_ATTEMPTS", 3))
 CODA_RETRY_BACKOFF_SECONDS = float(os.environ.get("CODA_RETRY_BACKOFF_SECONDS", 0.5))

@@ -27,6 +27,7 @@ from .models import Composition, StageRun, StageStatus, Status
 from .stages import (
     Stage,
     StageCancelled,
+    StageRefused,
     Throttle,
     TransientStageError,
     input_hash,
@@ -167,6 +168,11 @@ def execute_stage(composition_id: int, stage_name: str) -> str:
         return StageStatus.SKIPPED
 
     key = input_hash(stage, context, _need_hashes(composition, stage))
+    try:  # before a result is reused as much as before one is made
+        stage.recheck(composition, context)
+    except StageRefused as exc:
+        _fail(composition, run, f"{type(exc).__name__}: {exc}")
+        return StageStatus.FAILED
     # A hash is stored only on success and cleared when a run starts: a match is an intact result.
     if run.input_hash == key:
         _succeed(run, key, run.output, reused=True, message="reused: inputs unchanged")

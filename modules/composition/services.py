@@ -67,6 +67,14 @@ def _resolve_inputs(inputs: dict[str, Any], prompt: str, caller: Any) -> dict[st
     return inputs
 
 
+def inputs_authorize(inputs: dict[str, Any], caller: Any) -> None:
+    """Every stage's `authorize` on the inputs: what they name (a private voice profile) must be
+    the caller's to use, on create and on every change that reruns the pipeline with them (an edit,
+    a regeneration, a lyrics line), before anything is charged or written. InputNotFound if not."""
+    for stage in registry().values():
+        stage.authorize(inputs, caller)
+
+
 def _check_content(prompt: str | None, inputs: dict[str, Any], caller: Any) -> None:
     """The content check on what a person wrote: the prompt and their own lyrics."""
     key = caller.client_key if caller is not None else "system"
@@ -113,8 +121,7 @@ def composition_create(
     explicit = _resolve_inputs(_clean_inputs(inputs or {}), prompt, caller)
     for stage in registry().values():
         stage.validate(explicit)
-    for stage in registry().values():
-        stage.authorize(explicit, caller)
+    inputs_authorize(explicit, caller)
     _check_content(prompt, explicit, caller)
 
     seed_source = SOURCE_INPUT if seed is not None else SOURCE_SEED
@@ -386,6 +393,7 @@ def composition_regenerate(
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError("seed", f"seed must be between 0 and {MAX_SEED}")
     _ensure_idle(composition, "regenerate it")
+    inputs_authorize(composition.inputs, caller)  # the stored inputs: a grant may be revoked since
     context = CompositionContext.from_dict(composition.context)
     if seed is None:
         seed = random.SystemRandom().randint(0, MAX_SEED)
@@ -410,8 +418,7 @@ def composition_update(
     merged = _resolve_inputs({**composition.inputs, **changes}, composition.prompt, caller)
     for stage in registry().values():
         stage.validate(merged)
-    for stage in registry().values():
-        stage.authorize(merged, caller)
+    inputs_authorize(merged, caller)
     _check_content(None, changes, caller)
     context = CompositionContext.from_dict(composition.context)
     context.inputs = merged

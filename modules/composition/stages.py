@@ -44,6 +44,11 @@ class InputNotFound(InputError):
     user's private voice profile): NOT_FOUND, exactly as for an id that was never made."""
 
 
+class StageRefused(RuntimeError):
+    """The composition's owner may no longer use what its inputs name (a voice profile deleted, or
+    its grant revoked, since the request): the stage fails, whether it would run or reuse a result."""
+
+
 class StageCancelled(Exception):
     """Raised inside a stage when its composition was cancelled meanwhile."""
 
@@ -88,6 +93,11 @@ class Stage:
     def authorize(self, inputs: dict[str, Any], caller: Any) -> None:
         """Check that `caller` (a modules.accounts Caller, None for the system) may use what the
         inputs name, e.g. a private voice profile; raise InputNotFound."""
+
+    def recheck(self, composition: Composition, context: CompositionContext) -> None:
+        """`authorize` again, for the composition's owner, each time the pipeline is about to run
+        the stage or reuse a result for it (from this composition or another): what was allowed
+        when the request came may have been withdrawn since. Raise StageRefused."""
 
     def applies(self, context: CompositionContext) -> bool:
         """False skips the stage (e.g. lyrics for an instrumental)."""

@@ -18,6 +18,11 @@ from .stages import InputError
 
 # What libsndfile reads, by the container it finds in the bytes (never by the file name).
 AUDIO_FORMATS = {"WAV": "audio/wav", "FLAC": "audio/flac", "OGG": "audio/ogg", "MP3": "audio/mpeg"}
+# With CODA_MAX_UPLOAD_SECONDS they bound what one upload decodes to: 600 s of stereo at 96 kHz
+# is 461 MB of float32 samples at most, whatever the file's size.
+MAX_CHANNELS = 2
+MAX_SAMPLE_RATE = 96_000
+UNKNOWN_LENGTH = 2**63 - 1  # libsndfile's frame count for a stream whose header gives none
 
 
 @dataclass(frozen=True)
@@ -59,23 +64,49 @@ def read_audio_upload(
     formats: tuple[str, ...] = ("WAV", "FLAC"),
     min_seconds: float = 0.5,
     max_seconds: float | None = None,
+    min_sample_rate: int = 0,
 ) -> AudioUpload:
-    """Decode an uploaded audio file, or a typed input error saying what is wrong with it."""
+    """Decode an uploaded audio file, or a typed input error saying what is wrong with it.
+
+    Its header (format, rate, channels, length) is checked before a sample is decoded, and the
+    decoding stops at the longest length accepted: a few kilobytes of compressed silence that claim
+    hours are refused unread, and one that hides its length decodes no further than the limit."""
     data = read_upload_bytes(upload, field=field)
     accepted = ", ".join(formats)
     try:
         info = soundfile.info(io.BytesIO(data))
-        samples, sample_rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError):
         raise InputError(field, f"the file is not audio Coda can read (accepted: {accepted})") from None
     if info.format not in formats:
         raise InputError(field, f"the file is {info.format} audio; accepted: {accepted}")
+    if info.channels > MAX_CHANNELS:
+        raise InputError(field, f"the recording has {info.channels} channels; mono or stereo are accepted")
+    if info.samplerate < min_sample_rate:
+        raise InputError(
+            field, f"the recording is sampled at {info.samplerate} Hz; at least {min_sample_rate} Hz needed"
+        )
+    if info.samplerate > MAX_SAMPLE_RATE:
+        raise InputError(
+            field, f"the recording is sampled at {info.samplerate} Hz; at most {MAX_SAMPLE_RATE} Hz accepted"
+        )
     longest = max_seconds or settings.CODA_MAX_UPLOAD_SECONDS
+    most_frames = int(longest * info.samplerate)
+    if info.frames != UNKNOWN_LENGTH and info.frames > most_frames:
+        raise InputError(
+            field,
+            f"the recording is {info.frames / info.samplerate:.1f} s long; at most {longest} s are accepted",
+        )
+    try:
+        samples, sample_rate = soundfile.read(
+            io.BytesIO(data), frames=most_frames + 1, dtype="float32", always_2d=True
+        )
+    except (soundfile.LibsndfileError, RuntimeError, TypeError):
+        raise InputError(field, f"the file is not audio Coda can read (accepted: {accepted})") from None
+    if len(samples) > most_frames:  # a stream that did not say how long it is
+        raise InputError(field, f"the recording is longer than {longest} s, the most accepted")
     duration = len(samples) / sample_rate
     if duration < min_seconds:
         raise InputError(field, f"the recording is {duration:.2f} s long; at least {min_seconds} s needed")
-    if duration > longest:
-        raise InputError(field, f"the recording is {duration:.1f} s long; at most {longest} s are accepted")
     if not np.isfinite(samples).all() or float(np.abs(samples).max()) < 1e-4:
         raise InputError(field, "the recording is silent")
     return AudioUpload(

@@ -21,7 +21,7 @@ from modules.accounts.quotas import compose_allowance_take
 from modules.composition.context import CompositionContext, LyricLine
 from modules.composition.models import Composition, StageRun, StageStatus, Status
 from modules.composition.pipeline import dispatch
-from modules.composition.services import CompositionBusy, version_create
+from modules.composition.services import CompositionBusy, inputs_authorize, version_create
 from modules.composition.stages import InputError, downstream, input_hash, registry
 from modules.moderation.services import moderation_check
 from subscriptions.events import publish_event
@@ -106,6 +106,9 @@ def lyrics_line_edit(
     in a section of the same name: a chorus that comes back), refit them to the line's notes,
     keep a version, and rerun voice and mastering only."""
     text = _clean_line(text)
+    # The voice stage sings the new words with the stored inputs: a voice profile they name must
+    # still be the caller's to use (a grant may have been revoked since the composition was made).
+    inputs_authorize(composition.inputs, caller)
     moderation_check(
         text,
         field="text",

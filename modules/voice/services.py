@@ -30,6 +30,9 @@ SAMPLE_MIN_SECONDS = 1.0
 SAMPLE_MAX_SECONDS = 120.0
 MAX_TOTAL_SECONDS = 180.0
 SAMPLE_FORMATS = ("WAV", "FLAC")
+# Formants (F3 up to ~3.5 kHz, the tracker's ceiling up to 7 kHz) and the spectral centroid (to
+# 8 kHz) need this many samples a second; a 1 kHz recording would give a voice made of aliasing.
+SAMPLE_MIN_RATE = 16_000
 MAX_SPEAKER_NAME = 200
 
 # The statement an uploader agrees to, by version. A client shows the current one
@@ -113,6 +116,7 @@ def _read_samples(uploads: Sequence[Any]) -> list[AudioUpload]:
             formats=SAMPLE_FORMATS,
             min_seconds=SAMPLE_MIN_SECONDS,
             max_seconds=SAMPLE_MAX_SECONDS,
+            min_sample_rate=SAMPLE_MIN_RATE,
         )
         for index, upload in enumerate(uploads)
     ]

@@ -8,7 +8,7 @@ from modules.composition.artifacts import artifact_save, artifacts_delete
 from modules.composition.context import SOURCE_VOICE_PROFILE, CompositionContext, LyricLine
 from modules.composition.midi import MidiTrack, write_midi
 from modules.composition.models import Composition
-from modules.composition.stages import InputError, InputNotFound, Progress, Stage, stage_seed
+from modules.composition.stages import InputError, InputNotFound, Progress, Stage, StageRefused, stage_seed
 from modules.mastering.encode import encode_audio
 
 from .engine import VOICES, sing
@@ -25,7 +25,7 @@ SUNG_HARMONY = "harmony-sung.flac"  # the chorus lines sung on the harmony line
 HARMONY_CHANNEL = 14
 
 
-class VoiceProfileUnavailable(RuntimeError):
+class VoiceProfileUnavailable(StageRefused):
     """The composition names a voice profile its owner may no longer sing with."""
 
 
@@ -64,6 +64,10 @@ class VoiceStage(Stage):
         """Only the owner of a profile, or a user it is granted to, may sing with it."""
         if inputs.get("voice_profile") is not None:
             profile_for_use(getattr(caller, "user", None), inputs["voice_profile"])
+
+    def recheck(self, composition: Composition, context: CompositionContext) -> None:
+        """The profile is checked again before a result sung with it is reused, as before singing."""
+        self.profile(composition, context)
 
     def applies(self, context: CompositionContext) -> bool:
         return not context.instrumental and bool(context.lyrics)

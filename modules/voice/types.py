@@ -354,7 +354,8 @@ class QueryFields:
 class MutationFields:
     @strawberry_django.mutation(
         description="Make a voice profile from recordings of one voice (1 to 5 WAV or FLAC files, each "
-        "1 s to 2 min, 3 min together; a GraphQL multipart request). Needs the uploader's consent. "
+        "1 s to 2 min and sampled at 16 kHz or more, 3 min together; a GraphQL multipart request). Needs "
+        "the uploader's consent. "
         "The voice is measured at once: pitch, range, formants, brightness."
     )
     def create_voice_profile(

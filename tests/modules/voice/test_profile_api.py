@@ -23,9 +23,10 @@ from django.test import Client
 from strawberry import relay
 
 from modules.accounts.caller import READ
-from modules.composition.models import Composition
+from modules.accounts.models import UsageCounter
+from modules.composition.models import Composition, StageRun
 from modules.composition.pipeline import execute_stage, run_inline
-from modules.voice.models import VoiceProfile, VoiceProfileGrant, VoiceSample, VoiceUse
+from modules.voice.models import VocalLine, VoiceProfile, VoiceProfileGrant, VoiceSample, VoiceUse
 from modules.voice.profiles import analyse, formant_distance, semitones
 from modules.voice.services import CONSENT_STATEMENTS, CONSENT_VERSION
 from tests.graphql import caller_for, data_of, execute, user
@@ -64,6 +65,9 @@ UPDATE = """mutation($id: ID!, $input: UpdateCompositionInput!) {
   updateComposition(id: $id, input: $input) { id }
 }"""
 REGENERATE = """mutation($id: ID!) { regenerateStage(compositionId: $id, stage: "voice", seed: 9) { id } }"""
+EDIT_LINE = """mutation($id: ID!, $line: Int!, $text: String!) {
+  editLyricsLine(compositionId: $id, line: $line, text: $text) { status }
+}"""
 SUNG = """query($id: ID!) { composition(id: $id) {
   voice { voice low high voiceProfile formantShift }
   context { vocalStyle vocalRange vocalFormantShift sources { field source } }
@@ -137,6 +141,11 @@ def compose(who: str, profile_id: str | None, seed: int = 5, duration: int = 15)
     if profile_id:
         inputs["voiceProfile"] = profile_id
     return data_of(COMPOSE, {"input": inputs}, caller_for(who))["createComposition"]["id"]
+
+
+def charged() -> int:
+    """Everything taken from anyone's compose quotas so far."""
+    return sum(UsageCounter.objects.values_list("count", flat=True))
 
 
 def pk_of(global_id: str) -> int:
@@ -232,6 +241,26 @@ def noise(seconds: float) -> np.ndarray:
         ),
         (lambda: [wav(synthetic_voice(*DEEP)[: SR // 2])], "samples.0", "at least 1.0 s needed"),
         (lambda: [wav(np.zeros(2 * SR))], "samples.0", "the recording is silent"),
+        (
+            lambda: [
+                wav(synthetic_voice(*DEEP)),
+                SimpleUploadedFile("1k.wav", encoded(noise(3.0)[:3000], 1000)),
+            ],
+            "samples.1",
+            "sampled at 1000 Hz; at least 16000 Hz needed",
+        ),
+        (
+            lambda: [
+                SimpleUploadedFile("phone.flac", encoded(synthetic_voice(*DEEP, sr=8000), 8000, "FLAC"))
+            ],
+            "samples.0",
+            "sampled at 8000 Hz; at least 16000 Hz needed",
+        ),
+        (  # 130 s of silence is a few kilobytes of FLAC: refused from its header, never decoded
+            lambda: [SimpleUploadedFile("long.flac", encoded(np.zeros(130 * 16000), 16000, "FLAC"))],
+            "samples.0",
+            "the recording is 130.0 s long; at most 120.0 s are accepted",
+        ),
         (lambda: [wav(noise(3.0))], "samples", "s of voiced sound; at least 1 s is needed"),
         (lambda: [wav(synthetic_voice(*DEEP))] * 6, "samples", "6 recordings; at most 5"),
         (lambda: [], "samples", "upload at least one recording"),
@@ -331,8 +360,20 @@ def test_a_profile_is_private_until_granted_and_revoked_grants_stop_new_use() ->
     assert sing_until_voice(queued) == ["SUCCEEDED"] * 4 + ["FAILED"]
     failed = Composition.objects.get(pk=pk_of(queued))
     assert failed.status == "FAILED" and "no longer available to the composition's owner" in failed.error
-    data_of(REGENERATE, {"id": finished}, bob)
-    assert run_inline(pk_of(finished)) == "FAILED"
+    # Regenerating or editing a line of his finished one is refused too, before anything changes:
+    # no version, no draft, no new files, nothing charged to his quota.
+    song = Composition.objects.get(pk=pk_of(finished))
+    before = (song.versions.count(), song.lyrics_drafts.count(), song.artifacts.count(), charged())
+    for query, variables in (
+        (REGENERATE, {"id": finished}),
+        (EDIT_LINE, {"id": finished, "line": 0, "text": "Hold me now"}),
+    ):
+        edit = execute(query, variables, bob)
+        assert code(edit) == "NOT_FOUND" and edit.errors[0].extensions["field"] == "voiceProfile"
+        assert edit.errors[0].message == f"no voice profile with id {pid}"
+    song.refresh_from_db()
+    assert song.status == "SUCCEEDED"
+    assert (song.versions.count(), song.lyrics_drafts.count(), song.artifacts.count(), charged()) == before
     assert (
         VoiceUse.objects.filter(profile__isnull=False).count()
         == VoiceUse.objects.filter(composition_id_used=pk_of(finished)).count()
@@ -381,6 +422,37 @@ def test_every_use_is_logged_and_listed_to_the_owner_only(settings: Any) -> None
     plain = compose("alice", None, seed=5)
     sing_until_voice(plain)
     assert VoiceUse.objects.filter(profile__isnull=True, composition_id_used=pk_of(plain)).exists()
+
+
+def test_a_revoked_grant_cannot_sing_through_a_reused_result(settings: Any) -> None:
+    """The same request twice reuses the first one's results (CODA_REUSE_RESULTS): after the grant
+    is revoked, the voice stage fails instead of restoring the vocal sung with the profile."""
+    settings.CODA_REUSE_RESULTS = True
+    pid = make_profile("alice")["id"]
+    user("bob")
+    data_of(GRANT, {"id": pid, "u": "bob"}, caller_for("alice"))
+    sung, again = compose("bob", pid, seed=5), compose("bob", pid, seed=5)
+    assert sing_until_voice(sung) == ["SUCCEEDED"] * 5
+    data_of(REVOKE, {"id": pid, "u": "bob"}, caller_for("alice"))
+    uses = VoiceUse.objects.count()
+
+    # Another composition: the stages before the voice are reused from the first; the voice is not.
+    assert sing_until_voice(again) == ["SUCCEEDED"] * 4 + ["FAILED"]
+    runs = {run.name: run for run in StageRun.objects.filter(composition_id=pk_of(again))}
+    assert (
+        runs["lyrics"].reused is True and runs["voice"].status == "FAILED" and runs["voice"].reused is False
+    )
+    failed = Composition.objects.get(pk=pk_of(again))
+    assert failed.status == "FAILED"
+    assert failed.error == (
+        f"voice: VoiceProfileUnavailable: voice profile {pid} is no longer available to the "
+        "composition's owner (deleted, or its grant revoked); choose another voice"
+    )
+    assert not VocalLine.objects.filter(composition=failed).exists()
+    assert not failed.artifacts.filter(name__in=["vocal-sung.flac", "harmony-sung.flac"]).exists()
+    # The same composition, run again (a resumed pipeline): its own result is not reused either.
+    assert execute_stage(pk_of(sung), "voice") == "FAILED"
+    assert VoiceUse.objects.count() == uses
 
 
 def test_deleting_a_profile_deletes_its_recordings_and_keeps_the_log(
