@@ -390,7 +390,9 @@ class MutationFields:
         owner = int(signed_in(info, COMPOSE, "make presets").user_id)
         values = {name: getattr(input, name) for name in VALUE_FIELDS}
         try:
-            return services.mastering_preset_create(owner, input.name, values)  # type: ignore[return-value]
+            return services.mastering_preset_create(  # type: ignore[return-value]
+                owner, input.name, values, caller_key=caller(info).client_key
+            )
         except InputError as error:
             raise as_graphql_error(error) from None
 
@@ -412,9 +414,13 @@ class MutationFields:
         }
         name = input.name if input.name is not strawberry.UNSET else None
         try:
-            return services.mastering_preset_update(
-                owner, global_pk(id, "MasteringPreset", "id"), name, values
-            )  # type: ignore[return-value]
+            return services.mastering_preset_update(  # type: ignore[return-value]
+                owner,
+                global_pk(id, "MasteringPreset", "id"),
+                name,
+                values,
+                caller_key=caller(info).client_key,
+            )
         except models.MasteringPreset.DoesNotExist:
             raise _not_found("mastering preset", id) from None
         except InputError as error:
@@ -447,7 +453,9 @@ class MutationFields:
     ) -> MasteringReferenceType:
         owner = int(signed_in(info, COMPOSE, "upload references").user_id)
         try:
-            return services.mastering_reference_upload(owner, file, name)  # type: ignore[return-value]
+            return services.mastering_reference_upload(  # type: ignore[return-value]
+                owner, file, name, caller_key=caller(info).client_key
+            )
         except InputError as error:
             raise as_graphql_error(error) from None
 

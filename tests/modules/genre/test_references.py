@@ -1,7 +1,7 @@
 """Genre references end to end through GraphQL: a track rendered by Coda at 100 bpm in D minor,
 uploaded as a real multipart request (WAV and MP3), analysed, and steering a new composition's
 tempo and key (recorded as coming from the reference), which is then composed to the end with and
-without it and the two masters analysed as uploads are; ownership, bad files and explicit
+without it and the two masters analysed as uploads are; ownership, names, bad files and explicit
 inputs."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from modules.composition.pipeline import execute_stage, run_inline
 from modules.composition.services import composition_create
 from modules.genre.analysis import ReferenceAnalysis, analyse_reference
 from modules.genre.models import GenreReference
+from modules.moderation.models import ModerationFlag
 from schema.entities import global_pk
 from tests.graphql import caller_for, execute, user
 from tests.multipart import multipart_post
@@ -235,6 +236,26 @@ def test_bad_files_are_refused_with_the_reason(content: bytes | None, message: s
     assert result.errors[0].extensions == {"code": "BAD_USER_INPUT", "field": "file"}
     assert message in result.errors[0].message
     assert not GenreReference.objects.exists()
+
+
+def test_reference_names_go_through_the_content_check() -> None:
+    wav = synthesised_wav()
+    ada = caller_for("ada")
+    for name, upload_name in (("fuck this", "a.wav"), (None, "shit.wav")):  # given, or the file's
+        result = execute(UPLOAD, {"file": SimpleUploadedFile(upload_name, wav), "name": name}, ada)
+        assert result.errors[0].extensions == {
+            "code": "CONTENT_REJECTED",
+            "field": "name",
+            "rule": "profanity",
+        }
+        assert result.errors[0].message.startswith("name was rejected by the content check")
+    assert not GenreReference.objects.exists()
+    assert list(ModerationFlag.objects.values_list("field", "excerpt", "caller").order_by("pk")) == [
+        ("name", "fuck", ada.client_key),
+        ("name", "shit", ada.client_key),
+    ]
+    fine = execute(UPLOAD, {"file": SimpleUploadedFile("a.wav", wav), "name": "Scunthorpe demo"}, ada)
+    assert fine.errors is None and fine.data["uploadGenreReference"]["name"] == "Scunthorpe demo"
 
 
 def test_uploading_needs_an_account() -> None:

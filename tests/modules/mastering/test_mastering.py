@@ -17,6 +17,7 @@ from scipy import signal
 
 from modules.composition.models import Composition
 from modules.mastering.models import MasteringReference
+from modules.moderation.models import ModerationFlag
 from tests.graphql import caller_for, execute, user
 from tests.multipart import multipart_post
 
@@ -46,6 +47,9 @@ MASTER = """query($id: ID!) {
 UPLOAD = """mutation($file: Upload!) {
   uploadMasteringReference(file: $file) { id name format durationSeconds integratedLufs truePeakDbtp
                                           spectrum { frequency levelDb } }
+}"""
+UPLOAD_NAMED = """mutation($file: Upload!, $name: String) {
+  uploadMasteringReference(file: $file, name: $name) { id name }
 }"""
 
 
@@ -298,6 +302,45 @@ def test_a_reference_uploaded_by_multipart_is_matched_in_loudness_and_spectrum(
     assert max(abs(b["eqGainDb"]) for b in match["bands"]) <= 12.0
     tilt = measures(read(gid, ada))["eq_tilt"]
     assert tilt["target"] is None and tilt["achieved"] > 0.5  # the match brightened a darker song
+
+
+def test_an_mp3_reference_is_accepted_and_measured_as_it_decodes() -> None:
+    _, reference = bright_reference()
+    buffer = io.BytesIO()
+    soundfile.write(buffer, reference, RATE, format="MP3")  # libsndfile's own LAME, no ffmpeg
+    decoded = soundfile.read(io.BytesIO(buffer.getvalue()), dtype="float64")[0]
+    client = Client()
+    client.force_login(user("ada"))
+    response = multipart_post(client, UPLOAD, {}, {"file": ("bright.mp3", buffer.getvalue())})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert "errors" not in body, body
+    uploaded = body["data"]["uploadMasteringReference"]
+    assert (uploaded["name"], uploaded["format"]) == ("bright", "MP3")
+    assert uploaded["durationSeconds"] == pytest.approx(len(decoded) / RATE, abs=0.01)
+    assert uploaded["integratedLufs"] == pytest.approx(lufs(decoded), abs=0.05)
+    assert uploaded["integratedLufs"] == pytest.approx(lufs(reference), abs=0.3)  # the MP3 keeps the level
+    stored = MasteringReference.objects.get()
+    assert (stored.format, stored.file.name.endswith(".mp3")) == ("MP3", True)
+    assert stored.file.read() == buffer.getvalue()
+
+
+def test_reference_names_go_through_the_content_check() -> None:
+    data, _ = bright_reference(4.0)
+    ada = caller_for("ada")
+    for name, upload_name in (("fuck this", "bright.flac"), (None, "shit.flac")):  # given, or the file's
+        result = execute(UPLOAD_NAMED, {"file": SimpleUploadedFile(upload_name, data), "name": name}, ada)
+        assert result.errors[0].extensions == {
+            "code": "CONTENT_REJECTED",
+            "field": "name",
+            "rule": "profanity",
+        }
+        assert result.errors[0].message.startswith("name was rejected by the content check")
+    assert not MasteringReference.objects.exists()
+    assert list(ModerationFlag.objects.values_list("field", "excerpt", "caller").order_by("pk")) == [
+        ("name", "fuck", ada.client_key),
+        ("name", "shit", ada.client_key),
+    ]
 
 
 def test_another_users_reference_cannot_be_seen_used_or_deleted() -> None:
