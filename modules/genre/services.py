@@ -1,4 +1,7 @@
-"""Writes on genre references: upload (read, analyse, store privately) and delete."""
+"""Writes on genre references: upload (read, analyse, store privately) and delete.
+
+A reference's name goes through the content check (moderation_check, field "name") as mood,
+playlist and voice profile names do."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from django.core.files.base import ContentFile
 
 from modules.composition.stages import InputError
 from modules.composition.uploads import AUDIO_FORMATS, read_audio_upload
+from modules.moderation.services import moderation_check
 
 from .analysis import AnalysisError, analyse_reference
 from .models import GenreReference
@@ -25,8 +29,12 @@ def reference_name(given: str | None, upload: Any) -> str:
     return name[:MAX_REFERENCE_NAME]
 
 
-def genre_reference_upload(owner_id: int, upload: Any, name: str | None = None) -> GenreReference:
+def genre_reference_upload(
+    owner_id: int, upload: Any, name: str | None = None, caller_key: str = ""
+) -> GenreReference:
     """Read a track, find its tempo (beat tracker) and key (chroma and key profiles), store it."""
+    shown = reference_name(name, upload)  # given, or the file's: either is shown as its name
+    moderation_check(shown, field="name", caller_key=caller_key)
     audio = read_audio_upload(
         upload, field="file", formats=tuple(AUDIO_FORMATS), min_seconds=MIN_REFERENCE_SECONDS
     )
@@ -36,7 +44,7 @@ def genre_reference_upload(owner_id: int, upload: Any, name: str | None = None) 
         raise InputError("file", str(error)) from None
     reference = GenreReference(
         owner_id=owner_id,
-        name=reference_name(name, upload),
+        name=shown,
         sha256=hashlib.sha256(audio.data).hexdigest(),
         format=audio.format,
         size_bytes=len(audio.data),

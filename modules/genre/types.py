@@ -16,7 +16,7 @@ from modules.composition.stages import InputError
 from modules.composition.types import GenreShare
 from schema.context import caller
 from schema.entities import Entity, global_pk
-from schema.errors import BadUserInput, NotFound
+from schema.errors import NotFound, as_graphql_error
 from schema.permissions import signed_in
 from schema.resolvers import loaded_only
 from schema.scalars import JSONObject
@@ -177,9 +177,11 @@ class MutationFields:
     ) -> GenreReferenceType:
         owner = int(signed_in(info, COMPOSE, "upload references").user_id)
         try:
-            return services.genre_reference_upload(owner, file, name)  # type: ignore[return-value]
+            return services.genre_reference_upload(  # type: ignore[return-value]
+                owner, file, name, caller_key=caller(info).client_key
+            )
         except InputError as error:
-            raise BadUserInput(error.message, field=error.field) from None
+            raise as_graphql_error(error) from None
 
     @strawberry_django.mutation(
         description="Delete one of your genre references and its file; compositions it steered keep "

@@ -1,7 +1,8 @@
 """Writes on mastering presets and references: `<entity>_<action>`, called by resolvers.
 
 Each takes the owner's user id; another user's preset or reference raises DoesNotExist, exactly
-as a missing one does.
+as a missing one does. Names go through the content check (moderation_check, field "name") as
+mood, playlist and voice profile names do; `caller_key` is who a rejection is recorded against.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db import IntegrityError, transaction
 
 from modules.composition.stages import InputError
 from modules.composition.uploads import AUDIO_FORMATS, read_audio_upload
+from modules.moderation.services import moderation_check
 
 from . import tone
 from .engine import integrated_lufs, true_peak_dbtp
@@ -41,8 +43,12 @@ def reference_name(given: str | None, upload: Any) -> str:
     return name[:MAX_REFERENCE_NAME]
 
 
-def mastering_reference_upload(owner_id: int, upload: Any, name: str | None = None) -> MasteringReference:
+def mastering_reference_upload(
+    owner_id: int, upload: Any, name: str | None = None, caller_key: str = ""
+) -> MasteringReference:
     """Read, analyse (loudness, true peak, long-term spectrum) and store a reference privately."""
+    shown = reference_name(name, upload)  # given, or the file's: either is shown as its name
+    moderation_check(shown, field="name", caller_key=caller_key)
     audio = read_audio_upload(
         upload, field="file", formats=tuple(AUDIO_FORMATS), min_seconds=MIN_REFERENCE_SECONDS
     )
@@ -57,7 +63,7 @@ def mastering_reference_upload(owner_id: int, upload: Any, name: str | None = No
         )
     reference = MasteringReference(
         owner_id=owner_id,
-        name=reference_name(name, upload),
+        name=shown,
         sha256=hashlib.sha256(audio.data).hexdigest(),
         format=audio.format,
         size_bytes=len(audio.data),
@@ -88,15 +94,23 @@ def _saved(preset: MasteringPreset) -> MasteringPreset:
     return preset
 
 
-def mastering_preset_create(owner_id: int, name: str, values: dict[str, Any]) -> MasteringPreset:
+def _preset_name(name: str, caller_key: str) -> str:
+    cleaned = check_name(name)
+    moderation_check(cleaned, field="name", caller_key=caller_key)
+    return cleaned
+
+
+def mastering_preset_create(
+    owner_id: int, name: str, values: dict[str, Any], caller_key: str = ""
+) -> MasteringPreset:
     checked = check_values(values)
     if checked.get("target_lufs") is None:
         raise InputError("targetLufs", "targetLufs needs a value: a preset sets the loudness")
-    return _saved(MasteringPreset(owner_id=owner_id, name=check_name(name), **checked))
+    return _saved(MasteringPreset(owner_id=owner_id, name=_preset_name(name, caller_key), **checked))
 
 
 def mastering_preset_update(
-    owner_id: int, pk: int, name: str | None, values: dict[str, Any]
+    owner_id: int, pk: int, name: str | None, values: dict[str, Any], caller_key: str = ""
 ) -> MasteringPreset:
     """Change the given fields of one of the owner's presets (None leaves a field as it is, but
     for the threshold, where null means "9 dB under the ceiling" and is given explicitly)."""
@@ -106,7 +120,7 @@ def mastering_preset_update(
             raise InputError("targetLufs", "targetLufs needs a value: a preset sets the loudness")
         setattr(preset, field, value)
     if name is not None:
-        preset.name = check_name(name)
+        preset.name = _preset_name(name, caller_key)
     return _saved(preset)
 
 

@@ -62,7 +62,9 @@ class MasteringStage(Stage):
     # The layers and voices come in through the needed stages' hashes.
     reads = ("tempo", "total_beats", "loudness_target", "inputs.mastering")
     element_models = (Master,)
-    engine_version = "2"  # presets, reference matching and the measured report
+    # 2: presets, reference matching and the measured report; 3: the compressor without its hold,
+    # compression read on the finished master, the reference match's guard
+    engine_version = "3"
 
     def resolve_inputs(self, inputs: dict[str, Any], *, prompt: str, caller: Any) -> dict[str, Any]:
         """A preset's name or id and a reference's id become their values and measurements,

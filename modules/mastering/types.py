@@ -8,6 +8,7 @@ Presets and references belong to the signed-in user who made them: another user'
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -40,7 +41,12 @@ class MasteringMeasure:
     name: str = strawberry.field(
         description="integrated_loudness, true_peak (the ceiling), eq_tilt (the spectrum's change, "
         "a line fitted over 50 Hz-12.5 kHz), stereo_width (side-to-mid change), compression_ratio "
-        "(input rise over output rise past the threshold, 50 ms RMS) or crest_factor (peak to RMS)."
+        "or crest_factor (peak to RMS of the master; `before`: of the mix). compression_ratio is "
+        "the effective ratio of the finished master, read on its audio: over the 50 ms RMS frames "
+        "whose input (the mix after EQ and width, times the gain) is past the threshold's 6 dB "
+        "knee, how many dB the input rises above the threshold for each dB the master does (a "
+        "least-squares line through the threshold). It counts the compressor and the limiter "
+        "together, so it reads above the ratio set where the limiter works (loud targets)."
     )
     unit: str = strawberry.field(description="LUFS, dBTP, dB/octave, x, :1 or dB.")
     target: float | None = strawberry.field(
@@ -53,7 +59,8 @@ class MasteringMeasure:
     )
     achieved: float | None = strawberry.field(
         description="Measured on the master; null when it cannot be told (a ratio when under 2 % "
-        "of the song reached the threshold, a width for a mono mix)."
+        "of the song reached the threshold, or when the master barely rises above the threshold "
+        "however loud the input, past 20:1, the limiter holding it down; a width for a mono mix)."
     )
 
 
@@ -66,6 +73,30 @@ class SpectrumBand:
     before_db: float | None = strawberry.field(description="The mix before mastering, likewise.")
     after_db: float | None = strawberry.field(description="The master, likewise.")
     eq_gain_db: float = strawberry.field(description="The matching EQ's gain in this band.")
+
+
+@strawberry.enum(
+    name="ReferenceMatchEq",
+    description="The EQ a reference match shipped. The refined match comes first; when the master "
+    "it gives is not nearer the reference than the mix was, the next is tried, in this order.",
+)
+class ReferenceMatchEq(Enum):
+    MATCHED = strawberry.enum_value(
+        "matched", description="The matching curve refined once on the mix as it leaves it (two passes)."
+    )
+    ONE_PASS = strawberry.enum_value("one_pass", description="The first pass of the matching curve alone.")
+    GENTLE = strawberry.enum_value("gentle", description="Half of the first pass's gains, band by band.")
+    NONE = strawberry.enum_value(
+        "none", description="No EQ: no curve brought the master nearer the reference; loudness still matched."
+    )
+
+
+@strawberry.type(name="ReferenceMatchAttempt", description="One EQ a reference match tried, measured.")
+class ReferenceMatchAttempt:
+    eq: ReferenceMatchEq = strawberry.field(description="The EQ tried.")
+    distance_after_db: float = strawberry.field(
+        description="The finished master's spectral distance to the reference with it (as distanceAfterDb)."
+    )
 
 
 @strawberry.type(
@@ -81,7 +112,18 @@ class ReferenceMatch:
         "reference's (each centred on its mean) before mastering."
     )
     distance_after_db: float = strawberry.field(description="The same for the finished master.")
-    bands: list[SpectrumBand] = strawberry.field(description="The three spectra and the EQ, band by band.")
+    shrank: bool = strawberry.field(
+        description="Whether distanceAfterDb is below distanceBeforeDb. A master ships with a matching "
+        "EQ only when it is; when no EQ brings it there, the master has no EQ and this can be false "
+        "(the dynamics alone moved the spectrum)."
+    )
+    eq: ReferenceMatchEq = strawberry.field(description="The EQ the master carries (`attempts` says why).")
+    attempts: list[ReferenceMatchAttempt] = strawberry.field(
+        description="Every EQ tried, in order, with the distance it gave; the last is `eq`."
+    )
+    bands: list[SpectrumBand] = strawberry.field(
+        description="The three spectra and the EQ shipped, band by band."
+    )
 
 
 @strawberry.type(name="MasteringPresetValues", description="What a preset sets.")
@@ -178,12 +220,22 @@ class MasterType:
         used = (root.settings or {}).get("reference")
         if not match or not used:
             return None
+        # Masters made before the guard (engine 2) shipped the refined match, whatever it gave.
+        attempts = match.get("attempts") or [
+            {"eq": "matched", "distance_after_db": match["distance_after_db"]}
+        ]
         return ReferenceMatch(
             reference_id=strawberry.ID(relay.to_base64("MasteringReference", used["id"])),
             name=used["name"],
             reference_lufs=used["integrated_lufs"],
             distance_before_db=match["distance_before_db"],
             distance_after_db=match["distance_after_db"],
+            shrank=match.get("shrank", match["distance_after_db"] < match["distance_before_db"]),
+            eq=ReferenceMatchEq(match.get("eq", "matched")),
+            attempts=[
+                ReferenceMatchAttempt(eq=ReferenceMatchEq(a["eq"]), distance_after_db=a["distance_after_db"])
+                for a in attempts
+            ],
             bands=[SpectrumBand(**band) for band in match["bands"]],
         )
 
@@ -338,7 +390,9 @@ class MutationFields:
         owner = int(signed_in(info, COMPOSE, "make presets").user_id)
         values = {name: getattr(input, name) for name in VALUE_FIELDS}
         try:
-            return services.mastering_preset_create(owner, input.name, values)  # type: ignore[return-value]
+            return services.mastering_preset_create(  # type: ignore[return-value]
+                owner, input.name, values, caller_key=caller(info).client_key
+            )
         except InputError as error:
             raise as_graphql_error(error) from None
 
@@ -360,9 +414,13 @@ class MutationFields:
         }
         name = input.name if input.name is not strawberry.UNSET else None
         try:
-            return services.mastering_preset_update(
-                owner, global_pk(id, "MasteringPreset", "id"), name, values
-            )  # type: ignore[return-value]
+            return services.mastering_preset_update(  # type: ignore[return-value]
+                owner,
+                global_pk(id, "MasteringPreset", "id"),
+                name,
+                values,
+                caller_key=caller(info).client_key,
+            )
         except models.MasteringPreset.DoesNotExist:
             raise _not_found("mastering preset", id) from None
         except InputError as error:
@@ -395,7 +453,9 @@ class MutationFields:
     ) -> MasteringReferenceType:
         owner = int(signed_in(info, COMPOSE, "upload references").user_id)
         try:
-            return services.mastering_reference_upload(owner, file, name)  # type: ignore[return-value]
+            return services.mastering_reference_upload(  # type: ignore[return-value]
+                owner, file, name, caller_key=caller(info).client_key
+            )
         except InputError as error:
             raise as_graphql_error(error) from None
 

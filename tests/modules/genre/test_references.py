@@ -1,6 +1,8 @@
 """Genre references end to end through GraphQL: a track rendered by Coda at 100 bpm in D minor,
-uploaded as a real multipart request, analysed, and steering a new composition's tempo and key
-(recorded as coming from the reference); ownership, bad files and explicit inputs."""
+uploaded as a real multipart request (WAV and MP3), analysed, and steering a new composition's
+tempo and key (recorded as coming from the reference), which is then composed to the end with and
+without it and the two masters analysed as uploads are; ownership, names, bad files and explicit
+inputs."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ import soundfile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from modules.composition.context import scale_pitch_classes
 from modules.composition.models import Composition
 from modules.composition.pipeline import execute_stage, run_inline
 from modules.composition.services import composition_create
+from modules.genre.analysis import ReferenceAnalysis, analyse_reference
 from modules.genre.models import GenreReference
+from modules.moderation.models import ModerationFlag
+from schema.entities import global_pk
 from tests.graphql import caller_for, execute, user
 from tests.multipart import multipart_post
 from tests.tracks import MAJOR, RATE, synthesise
@@ -36,6 +40,7 @@ CREATE = """mutation($ref: ID, $tempo: Float, $key: String) {
 }"""
 READ = """query($id: ID!) {
   composition(id: $id) {
+    id
     context { tempo key scale sources { field source } }
     genre { primary tempo reference { referenceId name tempo key scale } }
     layers { name notes }
@@ -43,8 +48,9 @@ READ = """query($id: ID!) {
 }"""
 
 
-def render_track() -> bytes:
-    """A real song made by Coda's own pipeline: 15 s, 100 bpm, D minor, drums and all."""
+def render_track() -> tuple[bytes, bytes]:
+    """A real song made by Coda's own pipeline: 15 s, 100 bpm, D minor, drums and all; its
+    master.wav and master.mp3."""
     song = composition_create(
         prompt="melancholic hip-hop beat",
         seed=1,
@@ -56,7 +62,15 @@ def render_track() -> bytes:
     run_inline(song.pk)
     song.refresh_from_db()
     assert song.status == "SUCCEEDED", song.error
-    return song.artifacts.get(name="master.wav", current=True).file.read()
+    wav, mp3 = (song.artifacts.get(name=f"master.{fmt}", current=True).file.read() for fmt in ("wav", "mp3"))
+    return wav, mp3
+
+
+def heard(composition: Composition) -> ReferenceAnalysis:
+    """A composed master analysed as an upload is: the same analysis, on the finished audio."""
+    with composition.artifacts.get(name="master.wav", current=True).file.open("rb") as handle:
+        samples, rate = soundfile.read(handle, dtype="float32", always_2d=True)
+    return analyse_reference(samples, rate)
 
 
 def synthesised_wav(bpm: float = 120) -> bytes:
@@ -83,8 +97,10 @@ def sources(composition: dict[str, Any]) -> dict[str, str]:
     return {s["field"]: s["source"] for s in composition["context"]["sources"]}
 
 
-def test_a_rendered_track_uploaded_by_multipart_steers_tempo_and_key() -> None:
-    wav = render_track()
+def test_a_rendered_track_uploaded_by_multipart_steers_the_song_you_then_hear(
+    django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    wav, mp3 = render_track()
     client = Client()
     client.force_login(user("ada"))
     response = multipart_post(client, UPLOAD, {"name": "dm at 100"}, {"file": ("render.wav", wav)})
@@ -103,25 +119,65 @@ def test_a_rendered_track_uploaded_by_multipart_steers_tempo_and_key() -> None:
     assert Path(stored.file.path).read_bytes() == wav and stored.owner.username == "ada"
     assert not stored.file.name.endswith("render.wav"), "stored under a name of Coda's, not the client's"
 
-    song = compose_until_arranged(caller_for("ada"), ref=reference["id"])
-    context = song["context"]
+    # The same render as the MP3 Coda wrote for it reads the same.
+    response = multipart_post(client, UPLOAD, {}, {"file": ("render.mp3", mp3)})
+    assert response.status_code == 200, response.content
+    as_mp3 = response.json()["data"]["uploadGenreReference"]
+    assert (as_mp3["format"], as_mp3["name"], as_mp3["key"], as_mp3["scale"]) == (
+        "MP3",
+        "render",
+        "D",
+        "minor",
+    )
+    assert as_mp3["tempo"] == pytest.approx(reference["tempo"], abs=0.5)
+    assert as_mp3["durationSeconds"] == pytest.approx(reference["durationSeconds"], abs=0.1)
+
+    # The same prompt and seed composed to the end, with the reference and without it.
+    settings.CODA_PIPELINE = "sync"
+    ada = caller_for("ada")
+    songs: dict[str, dict[str, Any]] = {}
+    for label, ref in (("steered", reference["id"]), ("control", None)):
+        with django_capture_on_commit_callbacks(execute=True):  # the pipeline runs inline on commit
+            created = execute(CREATE, {"ref": ref}, ada)
+        assert created.errors is None, created.errors
+        read = execute(READ, {"id": created.data["createComposition"]["id"]}, ada)
+        assert read.errors is None, read.errors
+        songs[label] = read.data["composition"]
+    steered, control = (
+        Composition.objects.get(pk=global_pk(songs[label]["id"], "Composition"))
+        for label in ("steered", "control")
+    )
+    assert steered.status == control.status == "SUCCEEDED", (steered.error, control.error)
+
+    context = songs["steered"]["context"]
     # Pop's range holds 100 bpm, so the tempo is the reference's as detected, to the tenth.
     assert context["tempo"] == round(reference["tempo"], 1)
     assert (context["key"], context["scale"]) == ("D", "minor")
-    assert {f: sources(song)[f] for f in ("tempo", "key", "scale")} == dict.fromkeys(
+    assert {f: sources(songs["steered"])[f] for f in ("tempo", "key", "scale")} == dict.fromkeys(
         ("tempo", "key", "scale"), "reference"
     )
-    assert song["genre"]["reference"] == {
+    assert songs["steered"]["genre"]["reference"] == {
         "referenceId": reference["id"],
         "name": "dm at 100",
         "tempo": reference["tempo"],
         "key": "D",
         "scale": "minor",
     }
-    in_key = scale_pitch_classes("D", "minor")
-    for layer in song["layers"]:
-        if layer["name"] != "drums":
-            assert {int(n[0]) % 12 for n in layer["notes"]} <= in_key, layer["name"]
+    assert "reference" not in {sources(songs["control"]).get(f) for f in ("tempo", "key", "scale")}
+
+    # What you hear: the finished masters analysed as the upload was (the beat tracker reads Coda
+    # renders to a few hundredths of a bpm). The steered song is at the reference's tempo and in D
+    # minor, tonic and mode: the control, the same prompt and seed alone, is in F major, which has
+    # every note D minor has, at 102.5 bpm, and is heard as that.
+    song = heard(steered)
+    assert song.tempo == pytest.approx(reference["tempo"], abs=1.0), song
+    assert (song.key, song.scale) == ("D", "minor"), song
+    alone = heard(control)
+    composed = songs["control"]["context"]
+    assert alone.tempo == pytest.approx(composed["tempo"], abs=1.0), alone
+    assert (alone.key, alone.scale) == (composed["key"], composed["scale"]), alone
+    assert abs(alone.tempo - song.tempo) > 2.0, (alone, song)
+    assert (alone.key, alone.scale) != ("D", "minor"), alone
 
 
 def test_explicit_tempo_and_key_win_over_the_reference() -> None:
@@ -180,6 +236,26 @@ def test_bad_files_are_refused_with_the_reason(content: bytes | None, message: s
     assert result.errors[0].extensions == {"code": "BAD_USER_INPUT", "field": "file"}
     assert message in result.errors[0].message
     assert not GenreReference.objects.exists()
+
+
+def test_reference_names_go_through_the_content_check() -> None:
+    wav = synthesised_wav()
+    ada = caller_for("ada")
+    for name, upload_name in (("fuck this", "a.wav"), (None, "shit.wav")):  # given, or the file's
+        result = execute(UPLOAD, {"file": SimpleUploadedFile(upload_name, wav), "name": name}, ada)
+        assert result.errors[0].extensions == {
+            "code": "CONTENT_REJECTED",
+            "field": "name",
+            "rule": "profanity",
+        }
+        assert result.errors[0].message.startswith("name was rejected by the content check")
+    assert not GenreReference.objects.exists()
+    assert list(ModerationFlag.objects.values_list("field", "excerpt", "caller").order_by("pk")) == [
+        ("name", "fuck", ada.client_key),
+        ("name", "shit", ada.client_key),
+    ]
+    fine = execute(UPLOAD, {"file": SimpleUploadedFile("a.wav", wav), "name": "Scunthorpe demo"}, ada)
+    assert fine.errors is None and fine.data["uploadGenreReference"]["name"] == "Scunthorpe demo"
 
 
 def test_uploading_needs_an_account() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from modules.composition.models import Composition
 from modules.mastering.models import MasteringPreset
+from modules.moderation.models import Action, ModerationFlag
 from tests.graphql import caller_for, execute
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
@@ -109,6 +110,23 @@ def test_values_out_of_bounds_are_refused_by_field(values: dict[str, Any], field
     assert extensions == {"code": "BAD_USER_INPUT", "field": field}
     assert message in text
     assert not MasteringPreset.objects.exists()
+
+
+def test_preset_names_go_through_the_content_check() -> None:
+    ada = caller_for("ada")
+    extensions, text = error(execute(CREATE, {"input": {"name": "Fuck This", "targetLufs": -12.0}}, ada))
+    assert extensions == {"code": "CONTENT_REJECTED", "field": "name", "rule": "profanity"}
+    assert text.startswith("name was rejected by the content check (rule: profanity)")
+    assert not MasteringPreset.objects.exists()
+    preset = made("ada")
+    renamed = execute(UPDATE, {"id": preset["id"], "input": {"name": "shit loud"}}, ada)
+    assert error(renamed)[0] == {"code": "CONTENT_REJECTED", "field": "name", "rule": "profanity"}
+    assert MasteringPreset.objects.get().name == "loud and bright"
+    flags = ModerationFlag.objects.order_by("pk")
+    assert [(f.field, f.rule, f.excerpt, f.action, f.caller) for f in flags] == [
+        ("name", "profanity", "Fuck", Action.REJECTED, ada.client_key),
+        ("name", "profanity", "shit", Action.REJECTED, ada.client_key),
+    ]
 
 
 def test_names_are_unique_per_owner() -> None:
