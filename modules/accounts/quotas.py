@@ -6,12 +6,15 @@ Counted in fixed windows by `UsageCounter` rows, incremented only while under th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from modules.composition.stages import InputError
@@ -93,3 +96,21 @@ def compose_allowance_take(caller: Any, duration_seconds: int) -> None:
             limit=limit,
         )
     _take(f"user:{caller.user_id}", "hour", settings.CODA_COMPOSITIONS_PER_HOUR, "compose requests")
+
+
+def kept_room_check(kept: QuerySet, limit: int, *, field: str, noun: str) -> None:
+    """Refuse one more of something a user keeps (uploads, presets) once they keep `limit`: stored
+    things cost storage whatever the hourly quotas allow. Call it early (before costly work) and
+    again inside `kept_room`, where the owner's row lock makes count-then-create safe."""
+    if kept.count() >= limit:
+        raise InputError(field, f"you keep {limit} {noun}, the most allowed; delete one first")
+
+
+@contextmanager
+def kept_room(owner_id: int, kept: QuerySet, limit: int, *, field: str, noun: str) -> Iterator[None]:
+    """A transaction in which one more of `kept` may be saved: the owner's row is locked (parallel
+    uploads by one user wait their turn) and the count checked again."""
+    with transaction.atomic():
+        list(get_user_model().objects.select_for_update().filter(pk=owner_id).values_list("pk", flat=True))
+        kept_room_check(kept, limit, field=field, noun=noun)
+        yield

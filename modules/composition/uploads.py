@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -117,3 +118,10 @@ def read_audio_upload(
         sample_rate=int(sample_rate),
         samples=samples,
     )
+
+
+def shown_name(given: str | None, upload: Any, *, default: str, max_chars: int) -> str:
+    """What an uploaded thing is called: the name given, else the file's (without its extension),
+    spaces folded, cut to `max_chars`."""
+    stem = PurePath(str(getattr(upload, "name", "") or "")).stem
+    return " ".join((given or stem or default).split())[:max_chars]

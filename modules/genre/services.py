@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from pathlib import PurePath
 from typing import Any
 
 from django.core.files.base import ContentFile
 
+from modules.accounts.quotas import kept_room, kept_room_check
 from modules.composition.stages import InputError
-from modules.composition.uploads import AUDIO_FORMATS, read_audio_upload
+from modules.composition.uploads import AUDIO_FORMATS, read_audio_upload, shown_name
 from modules.moderation.services import moderation_check
 
 from .analysis import AnalysisError, analyse_reference
@@ -22,18 +22,17 @@ from .selectors import references_of
 
 MIN_REFERENCE_SECONDS = 5.0  # enough beats to fit a tempo to
 MAX_REFERENCE_NAME = 200
-
-
-def reference_name(given: str | None, upload: Any) -> str:
-    name = " ".join((given or PurePath(str(getattr(upload, "name", "") or "")).stem or "reference").split())
-    return name[:MAX_REFERENCE_NAME]
+MAX_REFERENCES = 20  # per user: each is a stored file of up to CODA_MAX_UPLOAD_BYTES
 
 
 def genre_reference_upload(
     owner_id: int, upload: Any, name: str | None = None, caller_key: str = ""
 ) -> GenreReference:
     """Read a track, find its tempo (beat tracker) and key (chroma and key profiles), store it."""
-    shown = reference_name(name, upload)  # given, or the file's: either is shown as its name
+    kept = references_of(owner_id)
+    kept_room_check(kept, MAX_REFERENCES, field="file", noun="genre references")  # before reading a byte
+    # Given, or the file's: either is shown as its name.
+    shown = shown_name(name, upload, default="reference", max_chars=MAX_REFERENCE_NAME)
     moderation_check(shown, field="name", caller_key=caller_key)
     audio = read_audio_upload(
         upload, field="file", formats=tuple(AUDIO_FORMATS), min_seconds=MIN_REFERENCE_SECONDS
@@ -60,8 +59,9 @@ def genre_reference_upload(
         runner_up=analysis.runner_up,
         chroma=list(analysis.chroma),
     )
-    reference.file.save(f"{uuid.uuid4().hex}.{audio.format.lower()}", ContentFile(audio.data), save=False)
-    reference.save()
+    with kept_room(owner_id, kept, MAX_REFERENCES, field="file", noun="genre references"):
+        reference.file.save(f"{uuid.uuid4().hex}.{audio.format.lower()}", ContentFile(audio.data), save=False)
+        reference.save()
     return reference
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from pathlib import PurePath
 from typing import Any
 
 import numpy as np
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from modules.accounts.quotas import kept_room, kept_room_check
 from modules.composition.stages import InputError
-from modules.composition.uploads import AUDIO_FORMATS, read_audio_upload
+from modules.composition.uploads import AUDIO_FORMATS, read_audio_upload, shown_name
 from modules.moderation.services import moderation_check
 
 from . import tone
@@ -31,6 +31,8 @@ MIN_REFERENCE_SECONDS = 3.0  # a long-term spectrum of less says little
 # tone.USEFUL_RANGE_DB of its loudest) to be matched: a sine or a phone recording is not a balance.
 MIN_REFERENCE_BANDS = 12
 MAX_REFERENCE_NAME = 200
+MAX_PRESETS = 50  # per user
+MAX_REFERENCES = 20  # per user: each is a stored file of up to CODA_MAX_UPLOAD_BYTES
 
 
 def _stereo(samples: np.ndarray) -> np.ndarray:
@@ -38,16 +40,14 @@ def _stereo(samples: np.ndarray) -> np.ndarray:
     return np.repeat(samples, 2, axis=1) if samples.shape[1] == 1 else samples[:, :2]
 
 
-def reference_name(given: str | None, upload: Any) -> str:
-    name = " ".join((given or PurePath(str(getattr(upload, "name", "") or "")).stem or "reference").split())
-    return name[:MAX_REFERENCE_NAME]
-
-
 def mastering_reference_upload(
     owner_id: int, upload: Any, name: str | None = None, caller_key: str = ""
 ) -> MasteringReference:
     """Read, analyse (loudness, true peak, long-term spectrum) and store a reference privately."""
-    shown = reference_name(name, upload)  # given, or the file's: either is shown as its name
+    kept = references_of(owner_id)
+    kept_room_check(kept, MAX_REFERENCES, field="file", noun="mastering references")  # before reading a byte
+    # Given, or the file's: either is shown as its name.
+    shown = shown_name(name, upload, default="reference", max_chars=MAX_REFERENCE_NAME)
     moderation_check(shown, field="name", caller_key=caller_key)
     audio = read_audio_upload(
         upload, field="file", formats=tuple(AUDIO_FORMATS), min_seconds=MIN_REFERENCE_SECONDS
@@ -73,8 +73,9 @@ def mastering_reference_upload(
         true_peak_dbtp=round(true_peak_dbtp(samples), 3),
         band_levels=[None if v is None else round(v, 3) for v in levels],
     )
-    reference.file.save(f"{uuid.uuid4().hex}.{audio.format.lower()}", ContentFile(audio.data), save=False)
-    reference.save()
+    with kept_room(owner_id, kept, MAX_REFERENCES, field="file", noun="mastering references"):
+        reference.file.save(f"{uuid.uuid4().hex}.{audio.format.lower()}", ContentFile(audio.data), save=False)
+        reference.save()
     return reference
 
 
@@ -106,7 +107,9 @@ def mastering_preset_create(
     checked = check_values(values)
     if checked.get("target_lufs") is None:
         raise InputError("targetLufs", "targetLufs needs a value: a preset sets the loudness")
-    return _saved(MasteringPreset(owner_id=owner_id, name=_preset_name(name, caller_key), **checked))
+    preset = MasteringPreset(owner_id=owner_id, name=_preset_name(name, caller_key), **checked)
+    with kept_room(owner_id, presets_of(owner_id), MAX_PRESETS, field="name", noun="mastering presets"):
+        return _saved(preset)
 
 
 def mastering_preset_update(

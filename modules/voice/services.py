@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from modules.accounts.quotas import kept_room, kept_room_check
 from modules.composition.stages import InputError, InputNotFound
 from modules.composition.uploads import AudioUpload, read_audio_upload
 
@@ -25,6 +26,7 @@ from .selectors import profile_pk, profiles_owned_by, profiles_usable_by
 from .singing import SUNG_FORMANTS
 
 MAX_NAME = 100
+MAX_PROFILES = 10  # per user: each keeps up to MAX_SAMPLES recordings
 MAX_SAMPLES = 5
 SAMPLE_MIN_SECONDS = 1.0
 SAMPLE_MAX_SECONDS = 120.0
@@ -143,6 +145,8 @@ def voice_profile_create(
         raise InputError("samples", "sign in to make a voice profile")
     given = _check_consent(consent)
     name = _check_name(owner, name, caller_key)
+    kept = profiles_owned_by(owner)
+    kept_room_check(kept, MAX_PROFILES, field="samples", noun="voice profiles")  # before reading audio
     audio = _read_samples(uploads)
     try:
         analysis = analyse([(a.mono, a.sample_rate) for a in audio])
@@ -150,7 +154,7 @@ def voice_profile_create(
         raise InputError("samples", str(error)) from None
     saved: list[VoiceSample] = []
     try:
-        with transaction.atomic():
+        with kept_room(owner.pk, kept, MAX_PROFILES, field="samples", noun="voice profiles"):
             profile = VoiceProfile.objects.create(
                 owner=owner,
                 name=name,

@@ -261,3 +261,17 @@ def test_reference_names_go_through_the_content_check() -> None:
 def test_uploading_needs_an_account() -> None:
     result = execute(UPLOAD, {"file": SimpleUploadedFile("a.wav", b"RIFF")}, caller_for(None))
     assert result.errors[0].extensions["code"] == "UNAUTHENTICATED"
+
+
+def test_a_user_keeps_at_most_max_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modules.genre import services
+
+    monkeypatch.setattr(services, "MAX_REFERENCES", 2)
+    wav, ada = synthesised_wav(), caller_for("ada")
+    for _ in range(2):
+        assert execute(UPLOAD, {"file": SimpleUploadedFile("a.wav", wav)}, ada).errors is None
+    third = execute(UPLOAD, {"file": SimpleUploadedFile("a.wav", wav)}, ada)
+    assert third.errors[0].extensions == {"code": "BAD_USER_INPUT", "field": "file"}
+    assert third.errors[0].message == "you keep 2 genre references, the most allowed; delete one first"
+    assert GenreReference.objects.count() == 2
+    assert execute(UPLOAD, {"file": SimpleUploadedFile("a.wav", wav)}, caller_for("bob")).errors is None

@@ -386,3 +386,18 @@ def test_bad_reference_files_are_refused_with_the_reason(content: Any, message: 
     assert result.errors[0].extensions == {"code": "BAD_USER_INPUT", "field": "file"}
     assert message in result.errors[0].message
     assert not MasteringReference.objects.exists()
+
+
+def test_a_user_keeps_at_most_max_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modules.mastering import services
+
+    monkeypatch.setattr(services, "MAX_REFERENCES", 2)
+    data, _ = bright_reference(4.0)
+    ada = caller_for("ada")
+    for _ in range(2):
+        assert execute(UPLOAD, {"file": SimpleUploadedFile("r.flac", data)}, ada).errors is None
+    third = execute(UPLOAD, {"file": SimpleUploadedFile("r.flac", data)}, ada)
+    assert third.errors[0].extensions == {"code": "BAD_USER_INPUT", "field": "file"}
+    assert third.errors[0].message == "you keep 2 mastering references, the most allowed; delete one first"
+    assert MasteringReference.objects.count() == 2
+    assert execute(UPLOAD, {"file": SimpleUploadedFile("r.flac", data)}, caller_for("bob")).errors is None

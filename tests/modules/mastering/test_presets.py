@@ -183,3 +183,23 @@ def test_a_composition_keeps_the_values_its_preset_had(settings: Any) -> None:
     assert third.inputs["mastering"]["preset"] == "podcast"
     assert third.inputs["mastering"]["values"]["target_lufs"] == -16.0
     assert "mastering_preset" not in first.inputs  # the name was resolved, not kept to resolve later
+
+
+def test_a_user_keeps_at_most_max_presets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modules.mastering import services
+
+    monkeypatch.setattr(services, "MAX_PRESETS", 2)
+
+    def make(name: str, who: str = "ada") -> Any:
+        return execute(CREATE, {"input": {"name": name, "targetLufs": -12.0}}, caller_for(who))
+
+    assert make("one").errors is None and make("two").errors is None
+    assert error(make("three")) == (
+        {"code": "BAD_USER_INPUT", "field": "name"},
+        "you keep 2 mastering presets, the most allowed; delete one first",
+    )
+    assert sorted(MasteringPreset.objects.values_list("name", flat=True)) == ["one", "two"]
+    # Another user's presets are theirs to count; a deletion makes room again.
+    assert make("three", who="bob").errors is None
+    MasteringPreset.objects.filter(name="one").delete()
+    assert make("three").errors is None

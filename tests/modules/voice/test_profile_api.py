@@ -292,6 +292,23 @@ def test_names_are_checked(media_root: Any) -> None:
     assert code(blank) == "BAD_USER_INPUT" and blank.errors[0].extensions["field"] == "name"
 
 
+def test_a_user_keeps_at_most_max_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modules.voice import services
+
+    monkeypatch.setattr(services, "MAX_PROFILES", 2)
+    make_profile(name="one")
+    make_profile(name="two")
+    third = execute(
+        CREATE_PROFILE,
+        {"name": "three", "samples": [wav(synthetic_voice(*DEEP))], "consent": consent()},
+        caller_for("alice"),
+    )
+    assert third.errors[0].extensions == {"code": "BAD_USER_INPUT", "field": "samples"}
+    assert third.errors[0].message == "you keep 2 voice profiles, the most allowed; delete one first"
+    assert sorted(VoiceProfile.objects.values_list("name", flat=True)) == ["one", "two"]
+    make_profile(owner="bob", name="three")  # another user's are theirs to count
+
+
 def test_profiles_need_an_account_and_the_compose_scope() -> None:
     x = synthetic_voice(*DEEP)
     anonymous = execute(
