@@ -183,7 +183,9 @@ def _from_provider(
         try:
             fitted = parse_answer(content, ask, context)
         except InvalidLyrics as error:
-            raise Unusable(CallOutcome.INVALID, f"answered unusable lyrics: {error}") from None
+            raise Unusable(
+                CallOutcome.INVALID, f"answered unusable lyrics: {error}", detail=error.detail
+            ) from None
         text = f"{fitted.result.title}\n{_as_text(fitted.result.lines)}"
         verdict = moderation_flag_generated(composition, "generated_lyrics", text)
         if verdict is not None:

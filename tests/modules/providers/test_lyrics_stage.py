@@ -119,13 +119,7 @@ def test_a_provider_writes_the_lyrics_from_the_context_it_was_sent(
     ("mode", "options", "outcome", "failure"),
     [
         ("slow", {"delay": 2.0}, CallOutcome.TIMEOUT, "timed out after 0.3 s"),
-        (
-            "garbage",
-            {},
-            CallOutcome.INVALID,
-            "answered unusable lyrics: not JSON: "
-            "'Sure! Here are some lyrics about the sea:\\nla la la, the ocea'",
-        ),
+        ("garbage", {}, CallOutcome.INVALID, "answered unusable lyrics: not JSON (69 characters)"),
         (
             "short",
             {},
@@ -136,7 +130,7 @@ def test_a_provider_writes_the_lyrics_from_the_context_it_was_sent(
             "html",
             {},
             CallOutcome.INVALID,
-            "answered something that is not JSON: '<html><body><h1>502 Bad Gateway</h1></body></html>'",
+            "answered something that is not JSON",
         ),
         ("status", {"status_code": 503}, CallOutcome.HTTP_ERROR, "answered HTTP 503"),
     ],
@@ -166,6 +160,12 @@ def test_a_failing_provider_is_retried_then_the_built_in_writer_takes_over(
     )
     assert logged == [(1, outcome, False), (2, outcome, False), (3, outcome, False)]
     assert health_of([provider.pk])[provider.pk].status == "UNHEALTHY"
+    # The model's (or a proxy's) unchecked text never reaches the events any reader sees; the
+    # staff-only call log keeps it.
+    quoted = {"garbage": "la la la", "html": "Bad Gateway"}.get(mode)
+    if quoted is not None:
+        assert not any(quoted in note for note in messages(composition))
+        assert all(quoted in error for error in ProviderCall.objects.values_list("error", flat=True))
     # The next composition is not kept waiting: the router skips it and says why.
     again, _ = run_stage(seed=2)
     assert chat.count == 3
