@@ -356,16 +356,23 @@ def _rerun(
     context: CompositionContext,
     reason: str,
     first_stage: str | None,
+    action: str,
     caller: Any = None,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    """Queue the pipeline again. Every stage runs through its hash: unchanged ones are reused."""
+    """Queue the pipeline again. Every stage runs through its hash: unchanged ones are reused.
+
+    The composition is locked and checked idle again first, as a restore does: two changes that both
+    passed the caller's unlocked check then queue one after the other, never both (one version each,
+    no duplicate number), and the second is refused as busy."""
     affected = downstream(first_stage) if first_stage else ordered_names()
     with transaction.atomic():
+        locked = Composition.objects.select_for_update().get(pk=composition.pk)
+        _ensure_idle(locked, action)  # another change may have queued it meanwhile
         compose_allowance_take(caller, context.duration_seconds)
         if changes:
             Composition.objects.filter(pk=composition.pk).update(**changes)
-        version_create(composition, reason)
+        version_create(locked, reason)
         Composition.objects.filter(pk=composition.pk).update(
             status=Status.QUEUED, context=context.to_dict(), error="", finished_at=None, resumes=0
         )
@@ -390,7 +397,7 @@ def composition_regenerate(
     if seed is None:
         seed = random.SystemRandom().randint(0, MAX_SEED)
     context.stage_seeds[stage] = seed
-    _rerun(composition, context, f"regenerate {stage} with seed {seed}", stage, caller)
+    _rerun(composition, context, f"regenerate {stage} with seed {seed}", stage, "regenerate it", caller)
     return composition
 
 
@@ -431,7 +438,7 @@ def composition_update(
         "duration_seconds": context.duration_seconds,
         "instrumental": context.instrumental,
     }
-    _rerun(composition, context, "edit " + ", ".join(described), None, caller, stored)
+    _rerun(composition, context, "edit " + ", ".join(described), None, "edit it", caller, stored)
     return composition
 
 
