@@ -232,8 +232,8 @@ class CompositionContextType:
         "(arrangement stage)."
     )
     tempo: float | None = strawberry.field(
-        description="Beats (quarter notes) per minute: the genre's, or your `tempo` input once the "
-        "arrangement stage has applied it."
+        description="Beats (quarter notes) per minute: your `tempo` input once the arrangement stage "
+        "has applied it, else a number of bpm the prompt states, else the genre's."
     )
     time_signature: list[int] = strawberry.field(description="[beats per bar, beat unit], e.g. [4, 4].")
     instruments: list[str] = strawberry.field(
@@ -415,15 +415,19 @@ class CreateCompositionInput:
         default=None, description="Up to 3 genres to blend; null reads them from the prompt (or the mood)."
     )
     key: str | None = strawberry.field(
-        default=None, description="Tonic, e.g. C, F# or Bb; null lets the arrangement choose."
+        default=None,
+        description="Tonic, e.g. C, F# or Bb; null takes one the prompt names ('in D minor', 'in Bb'), "
+        "else lets the arrangement choose.",
     )
     scale: str | None = strawberry.field(
         default=None,
-        description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor; null lets "
-        "the arrangement choose.",
+        description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor; null takes "
+        "one the prompt names ('in D minor'), else lets the arrangement choose.",
     )
     tempo: float | None = strawberry.field(
-        default=None, description="Beats per minute, 40 to 220; null takes the genre blend's."
+        default=None,
+        description="Beats per minute, 40 to 220; null takes a number the prompt states ('at 80bpm', "
+        "'90 beats per minute'; kept within 40 to 220), else the genre blend's.",
     )
     voice: str | None = strawberry.field(
         default=None,

@@ -5,14 +5,16 @@ in the prompt ("uplifting electronic music with dreamy vocals" -> electronic,
 with dream-pop as a faint second), else from the mood's affinity to each
 genre. The blend's Style is a weighted average of its genres' grids and
 numbers, so a 70/30 blend sits between its parents; programs come from the
-dominant genre. Tempo is an explicit input, else a reference track's (see
-`reference_tempo`), else a point inside the blended tempo range chosen by the
-energy (higher energy, faster).
+dominant genre. Tempo is an explicit input, else a number of bpm the prompt
+states ("jazz at 80bpm", within the bounds an explicit tempo has), else a
+reference track's (see `reference_tempo`), else a point inside the blended
+tempo range chosen by the energy (higher energy, faster).
 
 Where the prompt and inputs leave a choice open, the caller's preference
 profile leans it (CompositionContext.priors): genre fits chosen by mood are
 multiplied by the "genres" prior, the tempo is pulled towards the preferred
-one (inside the dominant genre's own range) unless the prompt speaks of tempo,
+one (inside the dominant genre's own range) unless the prompt speaks of tempo
+(a tempo word, an Italian marking such as "andante", or a number of bpm),
 the loudness target towards the preferred one (within LOUDNESS_LEEWAY of the
 genre's), and a role's program may move to a better-liked one of the blend or
 of the same General MIDI family. Each leaned choice is reported with the
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,13 +60,20 @@ JAZZ_BALLAD_BELOW = 0.45  # energy below which a banded genre (jazz) takes its s
 LOUDNESS_LEEWAY = 3.0  # LU a loudness prior may move the genre's target
 PROGRAM_MARGIN = 0.1  # a role's program changes only for one liked this much more
 GM_FAMILY = 8  # General MIDI programs come in families of eight (pianos, basses, ...)
-# Words that speak of tempo: a prompt that uses one settles the tempo, and no prior leans it.
+# Words that speak of tempo: a prompt that uses one settles the tempo, and no prior leans it. With
+# the Italian tempo markings ("grave" left out: in English it is a mood), "beats per minute", and a
+# number of bpm ("at 80bpm"), which also sets the tempo itself (`prompt_tempo`).
 TEMPO_WORDS = frozenset(
     {
         "slow", "slower", "slowly", "fast", "faster", "quick", "quickly", "upbeat", "uptempo", "downtempo",
         "bpm", "tempo", "brisk", "rapid", "speedy", "leisurely", "sluggish", "pace", "paced", "racing",
+        "largo", "larghetto", "lento", "adagio", "adagietto", "andante", "andantino", "moderato",
+        "allegretto", "allegro", "vivace", "vivacissimo", "presto", "prestissimo",
     }
 )  # fmt: skip
+_BEATS_PER_MINUTE = r"(?:bpm|b\.p\.m\.?|beats?\s+(?:per|a|each)\s+minute)"
+_STATED_TEMPO = re.compile(r"(?<![\d.])(\d{1,4}(?:\.\d+)?)\s*-?\s*" + _BEATS_PER_MINUTE + r"(?![a-z])")
+_SPEAKS_OF_BPM = re.compile(_BEATS_PER_MINUTE + r"(?![a-z])")
 
 # Words around a genre name that weaken it ("a hint of jazz", "jazz-influenced house").
 _WEAKER_BEFORE = frozenset(
@@ -94,7 +104,7 @@ class GenreResult:
     genres_source: str  # SOURCE_INPUT, SOURCE_PROMPT or SOURCE_MOOD
     style: Style
     tempo: float  # bpm, one decimal
-    tempo_source: str  # SOURCE_INPUT or SOURCE_GENRE
+    tempo_source: str  # SOURCE_INPUT, SOURCE_PROMPT, SOURCE_REFERENCE, SOURCE_GENRE or SOURCE_PROFILE
     instruments: list[str]  # layer names, canonical order
     loudness_target: float  # integrated LUFS
     tempo_range: tuple[float, float] = (0.0, 0.0)  # the blend's range at this energy (bpm)
@@ -310,7 +320,19 @@ def _leaned_programs(parts: list[tuple[GenreSpec, float, float]], prior: dict[st
 
 
 def speaks_of_tempo(prompt: str) -> bool:
-    return bool(set(normalize_text(prompt).split()) & TEMPO_WORDS)
+    """Whether the prompt says anything of tempo: a tempo word, an Italian marking, or bpm."""
+    return bool(set(normalize_text(prompt).split()) & TEMPO_WORDS) or bool(
+        _SPEAKS_OF_BPM.search(prompt.lower())
+    )
+
+
+def prompt_tempo(prompt: str) -> float | None:
+    """The tempo a prompt states as a number ("jazz at 80bpm", "90 beats per minute"), within the
+    bounds an explicit tempo has; None when it states none."""
+    found = _STATED_TEMPO.search(prompt.lower())
+    if found is None:
+        return None
+    return round(min(MAX_TEMPO, max(MIN_TEMPO, float(found.group(1)))), 1)
 
 
 def _explicit_tempo(raw: Any) -> float:
@@ -391,8 +413,11 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
     tempo_range = (math.floor(lo * 10 + 1e-9) / 10, math.ceil(hi * 10 - 1e-9) / 10)
 
     reference = ctx.inputs.get("genre_reference") or None
+    stated = prompt_tempo(ctx.prompt or "")
     if ctx.inputs.get("tempo") is not None:
         tempo, tempo_source = _explicit_tempo(ctx.inputs["tempo"]), SOURCE_INPUT
+    elif stated is not None:  # the prompt's own number, as the caller wrote it
+        tempo, tempo_source = stated, SOURCE_PROMPT
     elif reference is not None:
         tempo, tempo_source = reference_tempo(reference["tempo"], (lo, hi)), SOURCE_REFERENCE
     else:

@@ -23,6 +23,7 @@ class GenreStage(Stage):
     reads = ("prompt", "inputs.genres", "mood", "energy", "inputs.genre_reference")
     priors = ("genres", "tempo", "loudness", "programs")
     element_models = (GenreBlend,)
+    engine_version = "2"  # a number of bpm in the prompt sets the tempo
 
     def resolve_inputs(self, inputs: dict[str, Any], *, prompt: str, caller: Any) -> dict[str, Any]:
         """A genre reference's id becomes what it measured (tempo, key, scale)."""

@@ -153,3 +153,67 @@ def test_the_hook_cleans_priors_drops_settled_choices_and_survives_a_failing_pro
         "voices": {"source": "profile", "weights": {"alto": 1.0}},  # bounded
     }  # tempo: given as an input; loudness: no strength; colour: not a choice
     assert "context prior tests.modules.feedback.test_priors.failing failed" in caplog.text
+
+
+LEANS_EVERYTHING = profile(
+    tempo={"value": 70.0, "strength": 0.6},
+    keys={"weights": {"A": 1.0, "D": -1.0}},
+    scales={"weights": {"major": 1.0, "minor": -1.0}},
+)
+
+
+def test_a_tempo_or_key_the_prompt_states_is_used_and_no_prior_leans_it() -> None:
+    # The tempo prior leans an open jazz tempo, but not one the prompt states or speaks of.
+    assert blend_genres(moody("jazz", LEANS_EVERYTHING), 3).tempo_source == "profile"
+    stated = blend_genres(moody("jazz at 80bpm", LEANS_EVERYTHING), 3)
+    assert (stated.tempo, stated.tempo_source) == (80.0, "prompt")
+    per_minute = blend_genres(moody("jazz, 90 beats per minute", LEANS_EVERYTHING), 3)
+    assert (per_minute.tempo, per_minute.tempo_source) == (90.0, "prompt")
+    assert blend_genres(moody("andante jazz", LEANS_EVERYTHING), 3).tempo_source == "genre"
+    # A key and mode the prompt names are the song's, whatever the profile likes.
+    ctx = moody("a sad piano piece in D minor", LEANS_EVERYTHING)
+    ctx.genres = [GenreWeight("pop", 1.0)]
+    result = arrange(ctx, 3)
+    assert (result.key, result.key_source, result.scale, result.scale_source) == (
+        "D",
+        "prompt",
+        "minor",
+        "prompt",
+    )
+    d_minor = {2, 4, 5, 7, 9, 10, 0}
+    for lay in result.layers:
+        if not lay.is_drum:
+            assert {pitch % 12 for pitch, *_ in lay.notes} <= d_minor, lay.name
+    assert result.chords[0].symbol.startswith("D")  # the tonic chord opens it
+    # An input still wins over the prompt: the key given, the mode the prompt's.
+    ctx.inputs["key"] = "E"
+    given = arrange(ctx, 3)
+    assert (given.key, given.key_source, given.scale, given.scale_source) == ("E", "input", "minor", "prompt")
+
+
+def leaning_everything(**_: Any) -> dict[str, Any]:
+    return LEANS_EVERYTHING
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("media_root")
+def test_in_the_pipeline_a_prompts_tempo_and_key_win_over_the_profile(settings: Any) -> None:
+    from modules.composition.pipeline import execute_stage
+    from modules.composition.services import composition_create
+
+    settings.CODA_CONTEXT_PRIORS = ["tests.modules.feedback.test_priors.leaning_everything"]
+    song = composition_create(prompt="jazz at 80bpm in D minor", seed=4, duration_seconds=20, start=False)
+    assert {"tempo", "keys", "scales"} <= set(song.context["priors"])
+    for stage in ("mood", "genre", "arrangement"):
+        assert execute_stage(song.pk, stage) == "SUCCEEDED"
+    song.refresh_from_db()
+    context = song.context
+    assert (context["tempo"], context["key"], context["scale"]) == (80.0, "D", "minor")
+    assert {f: context["sources"][f] for f in ("tempo", "key", "scale")} == dict.fromkeys(
+        ("tempo", "key", "scale"), "prompt"
+    )
+    d_minor = {2, 4, 5, 7, 9, 10, 0}
+    for lay in song.layers.exclude(is_drum=True):
+        assert {note[0] % 12 for note in lay.notes} <= d_minor, lay.name
+    bass = song.layers.get(name="bass")
+    assert round(bass.midi.duration_seconds, 1) == round(context["total_beats"] * 60 / 80.0, 1)
