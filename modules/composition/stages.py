@@ -100,6 +100,12 @@ class Stage:
     def validate(self, inputs: dict[str, Any]) -> None:
         """Check this stage's explicit inputs; raise InputError."""
 
+    def settles(self, inputs: dict[str, Any]) -> frozenset[str]:
+        """The prior choices (PRIOR_CHOICES) this stage's explicit inputs decide, beyond the one
+        input PRIOR_CHOICES names for a choice: e.g. a mastering preset with a loudness target
+        settles "loudness". Such a prior is not stored when the composition is created."""
+        return frozenset()
+
     def authorize(self, inputs: dict[str, Any], caller: Any) -> None:
         """Check that `caller` (a modules.accounts Caller, None for the system) may use what the
         inputs name, e.g. a private voice profile; raise InputNotFound."""

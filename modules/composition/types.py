@@ -249,7 +249,9 @@ class CompositionContextType:
         description="Ratio applied to the singer's formants by a voice profile (null: the singer's own)."
     )
     loudness_target: float | None = strawberry.field(
-        description="Integrated loudness the master aims at, in LUFS (genre stage)."
+        description="Integrated loudness the master aims at, in LUFS: the genre blend's until the "
+        "mastering stage sets it to the target it used (a preset's or a reference's, else the genre's, "
+        "leaned by your profile; see `sources`)."
     )
     total_beats: float = strawberry.field(
         description="Length of the song in beats; 0 until the arrangement stage has run."

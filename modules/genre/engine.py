@@ -15,10 +15,11 @@ profile leans it (CompositionContext.priors): genre fits chosen by mood are
 multiplied by the "genres" prior, the tempo is pulled towards the preferred
 one (inside the dominant genre's own range) unless the prompt speaks of tempo
 (a tempo word, an Italian marking such as "andante", or a number of bpm),
-the loudness target towards the preferred one (within LOUDNESS_LEEWAY of the
-genre's), and a role's program may move to a better-liked one of the blend or
-of the same General MIDI family. Each leaned choice is reported with the
-source "profile".
+and a role's program may move to a better-liked one of the blend or of the
+same General MIDI family. Each leaned choice is reported with the source
+"profile". The loudness target is the blend's own: the mastering stage
+decides the master's (a preset, a reference, else this one leaned by the
+profile).
 
 Tempos an octave apart are compatible (hip-hop at 87 bpm is drum & bass at
 174 felt half-time), so a secondary genre's tempo range is folded by an
@@ -57,7 +58,6 @@ MIN_SECONDARY = 0.15  # a mood-chosen second genre below this share is dropped
 TEMPO_JITTER = 0.04  # seeded wobble of the position in the tempo range, so songs differ slightly
 AFFINITY_WIDTH = 0.35  # distance in the valence/energy plane at which a genre's fit falls to 1/e
 JAZZ_BALLAD_BELOW = 0.45  # energy below which a banded genre (jazz) takes its slow band
-LOUDNESS_LEEWAY = 3.0  # LU a loudness prior may move the genre's target
 PROGRAM_MARGIN = 0.1  # a role's program changes only for one liked this much more
 GM_FAMILY = 8  # General MIDI programs come in families of eight (pianos, basses, ...)
 # Words that speak of tempo: a prompt that uses one settles the tempo, and no prior leans it. With
@@ -106,11 +106,10 @@ class GenreResult:
     tempo: float  # bpm, one decimal
     tempo_source: str  # SOURCE_INPUT, SOURCE_PROMPT, SOURCE_REFERENCE, SOURCE_GENRE or SOURCE_PROFILE
     instruments: list[str]  # layer names, canonical order
-    loudness_target: float  # integrated LUFS
+    loudness_target: float  # integrated LUFS: the blend's own (mastering decides the master's)
     tempo_range: tuple[float, float] = (0.0, 0.0)  # the blend's range at this energy (bpm)
     half_time: bool = False  # the dominant genre is felt at half tempo (trap)
     scores: dict[str, float] = field(default_factory=dict)  # genre -> evidence (prompt hits or mood fit)
-    loudness_source: str = SOURCE_GENRE  # SOURCE_GENRE or SOURCE_PROFILE
     programs_source: str = SOURCE_GENRE  # SOURCE_GENRE or SOURCE_PROFILE
     reference: dict[str, Any] | None = None  # the genre reference that steered the tempo, if any
 
@@ -432,20 +431,12 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
 
     instruments = _instruments(parts)
     style = _blend_style(parts, drums_on="drums" in instruments)
-    programs_source = loudness_source = SOURCE_GENRE
+    programs_source = SOURCE_GENRE
     program_prior = ctx.prior_weights("programs")
     if program_prior:
         leaned_programs = _leaned_programs(parts, program_prior)
         if leaned_programs != style.programs:
             style.programs, programs_source = leaned_programs, SOURCE_PROFILE
-    loudness = style.loudness_target
-    preferred_loudness = ctx.prior_value("loudness")
-    if preferred_loudness is not None:
-        own = style.loudness_target
-        low, high = own - LOUDNESS_LEEWAY, own + LOUDNESS_LEEWAY
-        leaned_loudness = round(lean(own, *preferred_loudness, low, high), 1)
-        if leaned_loudness != own:
-            loudness, loudness_source = leaned_loudness, SOURCE_PROFILE
     return GenreResult(
         genres=genres,
         genres_source=source,
@@ -453,11 +444,10 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
         tempo=tempo,
         tempo_source=tempo_source,
         instruments=instruments,
-        loudness_target=loudness,
+        loudness_target=style.loudness_target,
         tempo_range=tempo_range,
         half_time=parts[0][0].half_time,
         scores=scores,
-        loudness_source=loudness_source,
         programs_source=programs_source,
         reference=reference,
     )

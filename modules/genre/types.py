@@ -61,7 +61,8 @@ class GenreBlendType:
         description="0 (sparse) to 1 (busy): how many notes the parts play."
     )
     loudness_target: float = strawberry_django.field(
-        description="Integrated loudness the master aims at, in LUFS (e.g. -14)."
+        description="The genre blend's own loudness target, in LUFS (e.g. -14): the master's unless a "
+        "mastering preset or reference sets one or your profile leans it (see master.targetLufs)."
     )
     programs: JSONObject = strawberry_django.field(
         description="Layer (bass, chords, pad, lead) -> the General MIDI program (0-based) that plays it."

@@ -14,8 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from strawberry import relay
 
 from modules.accounts.caller import READ, Caller
+from modules.composition.models import Version
 from modules.composition.services import composition_create, composition_share
 from modules.feedback.models import Feedback
+from modules.mastering.models import Master
 from schema import schema
 from schema.views import CodaGraphQLView
 from tests.factories import full_composition
@@ -67,6 +69,27 @@ def given(who: Any, composition: Any, kind: str = "LIKE", **extra: Any) -> dict[
     result = submit(who, composition, kind, **extra)
     assert result.errors is None, result.errors
     return result.data["submitFeedback"]
+
+
+def test_a_songs_loudness_is_learnt_from_its_master_as_measured_not_from_the_context_target() -> None:
+    """What was heard: the master's measured integrated loudness, whatever the target said (a preset,
+    a reference, the genre); the context's target only for a song without a master."""
+    alice = user("alice")
+    song = song_of(alice)
+    Master.objects.filter(composition=song).update(integrated_lufs=-10.4)
+    Version.objects.filter(composition=song, number=1).update(
+        elements={"mastering": {"Master": [{"target_lufs": -9.0, "integrated_lufs": -12.2}]}}
+    )
+    whole = given(alice, song, "LIKE")
+    version = given(alice, song, "LIKE", element="VERSION", version=1)
+    assert whole["attributes"]["loudness"] == {"value": -10.4, "share": 0.5}
+    assert version["attributes"]["loudness"] == {"value": -12.2, "share": 0.5}
+    Master.objects.filter(composition=song).delete()
+    Version.objects.filter(composition=song, number=1).update(elements={"lyrics": {}})
+    assert given(alice, song, "LIKE")["attributes"]["loudness"] == {"value": -9.0, "share": 0.5}
+    assert "loudness" not in given(alice, song, "LIKE", element="VERSION", version=1)["attributes"], (
+        "that version had neither a master nor a target"
+    )
 
 
 def error(result: Any) -> tuple[str, str | None, str]:
