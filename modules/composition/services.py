@@ -30,7 +30,7 @@ from .models import (
 )
 from .pipeline import dispatch
 from .priors import context_priors
-from .selectors import session_digest
+from .selectors import composition_mine, session_digest
 from .stages import InputConflict, InputError, downstream, ordered_names, registry
 
 MIN_DURATION, MAX_DURATION = 15, 240
@@ -330,13 +330,21 @@ def _state(composition: Composition, version: Version | None) -> tuple[dict, dic
     return composition.context, elements, files
 
 
-def version_diff(composition: Composition, a: int, b: int | None = None) -> VersionDiff:
+def version_diff(
+    composition: Composition, a: int, b: int | None = None, *, caller: Any = None
+) -> VersionDiff:
     """What changed from version `a` to version `b` (or to the composition as it is now, when b is None):
-    the elements (and which of their fields), the context fields, and the files."""
+    the elements (and which of their fields), the context fields, and the files.
+
+    For `caller` (a modules.accounts Caller; None: the system): the context's priors are the owner's
+    preference profile, which is private, so "priors.x" rows are listed for the owner only."""
     context_a, elements_a, files_a = _state(composition, _version(composition, a, "a"))
     context_b, elements_b, files_b = _state(
         composition, _version(composition, b, "b") if b is not None else None
     )
+    if caller is not None and not composition_mine(caller, composition):
+        context_a = {k: v for k, v in context_a.items() if k != "priors"}
+        context_b = {k: v for k, v in context_b.items() if k != "priors"}
     files = [FileChange(n, "ADDED") for n in sorted(set(files_b) - set(files_a))]
     files += [FileChange(n, "REMOVED") for n in sorted(set(files_a) - set(files_b))]
     files += [

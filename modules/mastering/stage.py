@@ -88,7 +88,8 @@ class MasteringStage(Stage):
     reads = ("tempo", "total_beats", "style", "inputs.mastering")
     priors = ("loudness",)  # consulted only when the mastering choice leaves loudness open
     element_models = (Master,)
-    engine_version = "3"  # 2: presets, reference matching, the report; 3: it decides loudness_target
+    # 2: presets, reference matching, the report; 3: it decides loudness_target, the sheet keeps no priors
+    engine_version = "3"
 
     def settles(self, inputs: dict[str, Any]) -> frozenset[str]:
         return frozenset({"loudness"}) if settles_loudness(inputs.get("mastering")) else frozenset()
@@ -279,12 +280,14 @@ def composition_sheet(
 ) -> bytes:
     """The whole composition as JSON: the context, every track's notes and the master's figures.
 
-    No ids or times, and sorted keys, so the same prompt and seed give the same bytes.
+    No ids or times, and sorted keys, so the same prompt and seed give the same bytes. Without the
+    context's priors: the file goes to anyone who may read the composition, and the priors are the
+    owner's private preference profile (`sources` still say which choices it leaned).
     """
     sheet = {
         "prompt": composition.prompt,
         "seed": composition.seed,
-        "context": context.to_dict(),
+        "context": {k: v for k, v in context.to_dict().items() if k != "priors"},
         "tracks": [
             {
                 "name": t.name,
