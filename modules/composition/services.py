@@ -375,9 +375,11 @@ def _rerun(
     no duplicate number), and the second is refused as busy."""
     affected = downstream(first_stage) if first_stage else ordered_names()
     with transaction.atomic():
+        # The quota's user row is locked before the composition's (as the lyrics edits do); a busy
+        # composition below rolls the count back with everything else.
+        compose_allowance_take(caller, context.duration_seconds)
         locked = Composition.objects.select_for_update().get(pk=composition.pk)
         _ensure_idle(locked, action)  # another change may have queued it meanwhile
-        compose_allowance_take(caller, context.duration_seconds)
         if changes:
             Composition.objects.filter(pk=composition.pk).update(**changes)
         version_create(locked, reason)
