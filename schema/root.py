@@ -176,7 +176,7 @@ class CoreQuery:
         if composition is None:
             raise NotFound(f"no composition with id {composition_id}", id=str(composition_id))
         try:
-            return VersionDiffType.of(services.version_diff(composition, a, b))
+            return VersionDiffType.of(services.version_diff(composition, a, b, caller=caller(info)))
         except InputError as error:
             raise as_graphql_error(error) from None
 

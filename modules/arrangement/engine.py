@@ -17,6 +17,7 @@ from modules.composition.context import (
     SOURCE_INPUT,
     SOURCE_MOOD,
     SOURCE_PROFILE,
+    SOURCE_PROMPT,
     SOURCE_REFERENCE,
     SOURCE_SEED,
     ChordEvent,
@@ -233,12 +234,16 @@ def arrange(ctx: CompositionContext, seed: int) -> ArrangementResult:
     spb = 60.0 / tempo
     mood_energy = _clamp01(ctx.energy if ctx.energy is not None else (ctx.mood.energy if ctx.mood else 0.5))
 
-    # Mode: explicit input wins, then a genre reference track's (major or minor); otherwise the
-    # mood's candidates, decided by the genre's progressions. The key likewise.
+    # Mode: explicit input wins, then one the prompt names ("in D minor"), then a genre reference
+    # track's (major or minor); otherwise the mood's candidates, decided by the genre's progressions.
+    # The key likewise. A key or mode the prompt names is settled: no prior leans it.
     reference = ctx.inputs.get("genre_reference") or {}
+    named_key, named_scale = harmony.prompt_key(ctx.prompt or "")
     requested_scale = ctx.inputs.get("scale")
     if requested_scale in SCALES:
         scale, scale_source = str(requested_scale), SOURCE_INPUT
+    elif named_scale is not None:
+        scale, scale_source = named_scale, SOURCE_PROMPT
     elif reference.get("scale") in SCALES:
         scale, scale_source = str(reference["scale"]), SOURCE_REFERENCE
     else:
@@ -251,6 +256,8 @@ def arrange(ctx: CompositionContext, seed: int) -> ArrangementResult:
     requested_key = ctx.inputs.get("key")
     if requested_key:
         key, key_source = NOTE_NAMES[pitch_class(str(requested_key))], SOURCE_INPUT
+    elif named_key is not None:
+        key, key_source = named_key, SOURCE_PROMPT
     elif reference.get("key"):
         key, key_source = NOTE_NAMES[pitch_class(str(reference["key"]))], SOURCE_REFERENCE
     else:

@@ -209,6 +209,44 @@ def fitting_families(scale: str, families: list[str]) -> list[str]:
     return [name for _, _, name in sorted(scored)] or list(MODE_FAMILIES[scale])
 
 
+# A key named in the prompt: "in D minor", "in F# major", "in Bb", "key of E", "a D minor ballad".
+_MODE_NAMES = {
+    "major": "major", "maj": "major", "ionian": "major",
+    "minor": "minor", "min": "minor", "m": "minor", "aeolian": "minor",
+    "harmonic minor": "harmonic_minor",
+    "dorian": "dorian", "phrygian": "phrygian", "lydian": "lydian", "mixolydian": "mixolydian",
+}  # fmt: skip
+_ACCIDENTALS = {"": 0, "#": 1, "♯": 1, "sharp": 1, "b": -1, "♭": -1, "flat": -1}
+_NOTE = r"(?P<letter>[A-Ga-g])(?P<acc>#|♯|♭|b(?![a-z])|b(?=m(?![a-z]))|[ -](?i:sharp|flat))?"
+_MODE = (
+    r"(?:(?P<m>m)(?![a-z])|\s+(?P<mode>(?i:harmonic\s+minor|major|minor|maj|min|ionian|aeolian|dorian"
+    r"|phrygian|lydian|mixolydian))(?![a-z]))?"
+)
+_END = r"(?![\w#♯♭-]|\.\w)"
+# After "in" or "key of" the mode may be left out ("in Bb"); elsewhere a mode word must follow.
+_KEY_AFTER_IN = re.compile(r"(?<![\w-])(?i:in|key\s+of|key)\s+" + _NOTE + _MODE + _END)
+_KEY_NAMED = re.compile(r"(?<![\w#-])" + _NOTE + _MODE + _END)
+
+
+def prompt_key(prompt: str) -> tuple[str | None, str | None]:
+    """(tonic, mode) a prompt names, each None when it names none. The letter is a capital
+    ("in a minor key" is no key); a lower-case one counts only after "in" with a mode word
+    ("in d minor"), and never "a". Outside "in ..." a mode word must follow, and a bare "A" does
+    not count ("A minor hit"). The tonic is spelled as in NOTE_NAMES (Bb -> A#)."""
+    for pattern, needs_mode in ((_KEY_AFTER_IN, False), (_KEY_NAMED, True)):
+        for found in pattern.finditer(prompt):
+            letter, acc = found.group("letter"), (found.group("acc") or "").strip(" -").lower()
+            mode = found.group("mode") or found.group("m")
+            if letter.islower() and (letter == "a" or found.group("mode") is None):
+                continue
+            if needs_mode and (found.group("mode") is None or (letter == "A" and not acc)):
+                continue
+            tonic = NOTE_NAMES[(NOTE_NAMES.index(letter.upper()) + _ACCIDENTALS[acc]) % 12]
+            scale = _MODE_NAMES[" ".join(mode.lower().split())] if mode else None
+            return tonic, scale
+    return None, None
+
+
 def choose_key(rng: random.Random, scale: str, prior: dict[str, float] | None = None) -> str:
     """A tonic drawn by how common it is in the mode, each weight multiplied by the "keys" prior."""
     weights = _KEY_WEIGHTS_MINOR if scale in MINOR_MODES else _KEY_WEIGHTS_MAJOR

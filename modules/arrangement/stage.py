@@ -17,6 +17,7 @@ class ArrangementStage(Stage):
     name = "arrangement"
     needs = ("mood", "genre")
     reads = (
+        "prompt",  # a key or mode it names
         "mood",
         "energy",
         "style",

@@ -108,12 +108,14 @@ class CreateInputFields:
     """The arrangement stage's part of CreateCompositionInput."""
 
     key: str | None = strawberry.field(
-        default=None, description="Tonic, e.g. C, F# or Bb; null lets the arrangement choose."
+        default=None,
+        description="Tonic, e.g. C, F# or Bb; null takes one the prompt names ('in D minor', 'in Bb'), "
+        "else lets the arrangement choose.",
     )
     scale: str | None = strawberry.field(
         default=None,
-        description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor; null lets "
-        "the arrangement choose.",
+        description="major, minor, dorian, phrygian, lydian, mixolydian or harmonic_minor; null takes "
+        "one the prompt names ('in D minor'), else lets the arrangement choose.",
     )
 
 

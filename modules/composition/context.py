@@ -28,7 +28,8 @@ SOURCE_DEFAULT = "default"  # a fixed default
 SOURCE_PROFILE = "profile"  # the caller's preference profile, where prompt and inputs left it open
 
 # Choices a prior may lean (CompositionContext.priors), and the explicit input that settles each:
-# a given input always wins, so its prior is never stored. Categorical choices carry
+# a given input always wins, so its prior is never stored. Loudness is settled by a mastering choice
+# with a target or a reference (the mastering stage's `settles`). Categorical choices carry
 # {"weights": {value: weight in -1..1}}, numeric ones {"value": x, "strength": 0..1}.
 PRIOR_CHOICES: dict[str, str | None] = {
     "moods": "mood",

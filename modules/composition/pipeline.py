@@ -167,7 +167,9 @@ def execute_stage(composition_id: int, stage_name: str) -> str:
         publish_event(composition_id, stage=stage_name, status="SKIPPED", progress=1.0, message="not needed")
         return StageStatus.SKIPPED
 
-    key = input_hash(stage, context, _need_hashes(composition, stage))
+    needs = _need_hashes(composition, stage)
+    planned = stage.route(composition, context)
+    key = input_hash(stage, context, needs, planned)
     try:  # before a result is reused as much as before one is made
         stage.recheck(composition, context)
     except StageRefused as exc:
@@ -211,6 +213,9 @@ def execute_stage(composition_id: int, stage_name: str) -> str:
         log.exception("stage %s of composition %s failed", stage_name, composition_id)
         _fail(composition, run, f"{type(exc).__name__}: {exc}")
         return StageStatus.FAILED
+    taken = stage.route_taken(composition, planned)
+    if taken != planned:  # e.g. a provider failed and the built-in engine did the work: store it as that
+        key = input_hash(stage, CompositionContext.from_dict(before), needs, taken)
     delta = _context_delta(before, context.to_dict())
     _merge_context(composition_id, delta)
     _succeed(run, key, delta, reused=False)

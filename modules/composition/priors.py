@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from .context import PRIOR_CHOICES, SOURCE_PROFILE
+from .stages import registry
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,10 @@ def _clean(choice: str, prior: Any, default_source: str) -> dict[str, Any] | Non
 
 def context_priors(*, caller: Any, prompt: str, inputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every configured prior, merged (the first provider to lean a choice wins); choices settled by
-    an explicit input are dropped. A provider that fails is logged and skipped: priors are optional,
-    and composing must not fail for want of one."""
+    an explicit input (PRIOR_CHOICES, or a stage's `settles`) are dropped. A provider that fails is
+    logged and skipped: priors are optional, and composing must not fail for want of one."""
     merged: dict[str, dict[str, Any]] = {}
+    settled = {choice for stage in registry().values() for choice in stage.settles(inputs)}
     for path in getattr(settings, "CODA_CONTEXT_PRIORS", []):
         try:
             found = import_string(path)(caller=caller, prompt=prompt, inputs=inputs) or {}
@@ -65,7 +67,7 @@ def context_priors(*, caller: Any, prompt: str, inputs: dict[str, Any]) -> dict[
             log.exception("context prior %s failed; composing without it", path)
             continue
         for choice, prior in found.items():
-            if choice not in PRIOR_CHOICES or choice in merged:
+            if choice not in PRIOR_CHOICES or choice in merged or choice in settled:
                 continue
             settled_by = PRIOR_CHOICES[choice]
             if settled_by is not None and inputs.get(settled_by) not in (None, "", []):

@@ -30,7 +30,7 @@ from .models import (
 )
 from .pipeline import dispatch
 from .priors import context_priors
-from .selectors import session_digest
+from .selectors import composition_mine, session_digest
 from .stages import InputConflict, InputError, downstream, ordered_names, registry
 
 MIN_DURATION, MAX_DURATION = 15, 240
@@ -337,13 +337,21 @@ def _state(composition: Composition, version: Version | None) -> tuple[dict, dic
     return composition.context, elements, files
 
 
-def version_diff(composition: Composition, a: int, b: int | None = None) -> VersionDiff:
+def version_diff(
+    composition: Composition, a: int, b: int | None = None, *, caller: Any = None
+) -> VersionDiff:
     """What changed from version `a` to version `b` (or to the composition as it is now, when b is None):
-    the elements (and which of their fields), the context fields, and the files."""
+    the elements (and which of their fields), the context fields, and the files.
+
+    For `caller` (a modules.accounts Caller; None: the system): the context's priors are the owner's
+    preference profile, which is private, so "priors.x" rows are listed for the owner only."""
     context_a, elements_a, files_a = _state(composition, _version(composition, a, "a"))
     context_b, elements_b, files_b = _state(
         composition, _version(composition, b, "b") if b is not None else None
     )
+    if caller is not None and not composition_mine(caller, composition):
+        context_a = {k: v for k, v in context_a.items() if k != "priors"}
+        context_b = {k: v for k, v in context_b.items() if k != "priors"}
     files = [FileChange(n, "ADDED") for n in sorted(set(files_b) - set(files_a))]
     files += [FileChange(n, "REMOVED") for n in sorted(set(files_a) - set(files_b))]
     files += [
@@ -363,16 +371,25 @@ def _rerun(
     context: CompositionContext,
     reason: str,
     first_stage: str | None,
+    action: str,
     caller: Any = None,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    """Queue the pipeline again. Every stage runs through its hash: unchanged ones are reused."""
+    """Queue the pipeline again. Every stage runs through its hash: unchanged ones are reused.
+
+    The composition is locked and checked idle again first, as a restore does: two changes that both
+    passed the caller's unlocked check then queue one after the other, never both (one version each,
+    no duplicate number), and the second is refused as busy."""
     affected = downstream(first_stage) if first_stage else ordered_names()
     with transaction.atomic():
+        # The quota's user row is locked before the composition's (as the lyrics edits do); a busy
+        # composition below rolls the count back with everything else.
         compose_allowance_take(caller, context.duration_seconds)
+        locked = Composition.objects.select_for_update().get(pk=composition.pk)
+        _ensure_idle(locked, action)  # another change may have queued it meanwhile
         if changes:
             Composition.objects.filter(pk=composition.pk).update(**changes)
-        version_create(composition, reason)
+        version_create(locked, reason)
         Composition.objects.filter(pk=composition.pk).update(
             status=Status.QUEUED, context=context.to_dict(), error="", finished_at=None, resumes=0
         )
@@ -398,7 +415,7 @@ def composition_regenerate(
     if seed is None:
         seed = random.SystemRandom().randint(0, MAX_SEED)
     context.stage_seeds[stage] = seed
-    _rerun(composition, context, f"regenerate {stage} with seed {seed}", stage, caller)
+    _rerun(composition, context, f"regenerate {stage} with seed {seed}", stage, "regenerate it", caller)
     return composition
 
 
@@ -438,7 +455,7 @@ def composition_update(
         "duration_seconds": context.duration_seconds,
         "instrumental": context.instrumental,
     }
-    _rerun(composition, context, "edit " + ", ".join(described), None, caller, stored)
+    _rerun(composition, context, "edit " + ", ".join(described), None, "edit it", caller, stored)
     return composition
 
 

@@ -77,6 +77,21 @@ class Stage:
         """Settings that change the result (a soundfont, a sample rate); part of the hash."""
         return {}
 
+    def route(self, composition: Composition, context: CompositionContext) -> dict[str, Any]:
+        """Who does the work for this composition when it is not the stage's own engine: e.g. the
+        provider its owner's route chooses (by name, kind, endpoint and model; never credentials).
+        Part of the hash, so a result is never reused for a composition whose work goes elsewhere
+        (an owner who prefers the built-in engine never gets another's provider's result). {}: the
+        built-in engine, and the hash is what it always was."""
+        return {}
+
+    def route_taken(self, composition: Composition, planned: dict[str, Any]) -> dict[str, Any]:
+        """After a successful run: who really did the work. `planned` (what `route` said), unless the
+        stage fell back, e.g. to its built-in engine after the provider failed. The result is stored
+        under the hash of who really made it, so a fallback's result is never reused as the
+        provider's (once the provider answers again, it is asked again)."""
+        return planned
+
     def resolve_inputs(self, inputs: dict[str, Any], *, prompt: str, caller: Any) -> dict[str, Any]:
         """The explicit inputs with what the caller's stored things they name (a preset, an uploaded
         reference, a custom mood named in the input or the prompt) hold now, as plain values, for
@@ -89,6 +104,12 @@ class Stage:
 
     def validate(self, inputs: dict[str, Any]) -> None:
         """Check this stage's explicit inputs; raise InputError."""
+
+    def settles(self, inputs: dict[str, Any]) -> frozenset[str]:
+        """The prior choices (PRIOR_CHOICES) this stage's explicit inputs decide, beyond the one
+        input PRIOR_CHOICES names for a choice: e.g. a mastering preset with a loudness target
+        settles "loudness". Such a prior is not stored when the composition is created."""
+        return frozenset()
 
     def authorize(self, inputs: dict[str, Any], caller: Any) -> None:
         """Check that `caller` (a modules.accounts Caller, None for the system) may use what the
@@ -178,8 +199,11 @@ def read_slice(context: dict[str, Any], reads: tuple[str, ...]) -> dict[str, Any
     return {path: inputs.get(path[7:]) if path.startswith("inputs.") else context.get(path) for path in reads}
 
 
-def input_hash(stage: Stage, context: CompositionContext, needs: dict[str, str]) -> str:
-    """The address of a stage's result: a hash of exactly what it reads."""
+def input_hash(
+    stage: Stage, context: CompositionContext, needs: dict[str, str], route: dict[str, Any] | None = None
+) -> str:
+    """The address of a stage's result: a hash of exactly what it reads, and of who does its work
+    (`route`, see Stage.route)."""
     payload = {
         "stage": stage.name,
         "engine": stage.engine_version,
@@ -191,6 +215,8 @@ def input_hash(stage: Stage, context: CompositionContext, needs: dict[str, str])
     priors = {name: context.priors[name] for name in stage.priors if name in context.priors}
     if priors:  # only when there are some, so results made without priors keep their address
         payload["priors"] = priors
+    if route:  # likewise: the built-in engine's results keep theirs
+        payload["route"] = route
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -232,8 +232,8 @@ class CompositionContextType:
         "(arrangement stage)."
     )
     tempo: float | None = strawberry.field(
-        description="Beats (quarter notes) per minute: the genre's, or your `tempo` input once the "
-        "arrangement stage has applied it."
+        description="Beats (quarter notes) per minute: your `tempo` input once the arrangement stage "
+        "has applied it, else a number of bpm the prompt states, else the genre's."
     )
     time_signature: list[int] = strawberry.field(description="[beats per bar, beat unit], e.g. [4, 4].")
     instruments: list[str] = strawberry.field(
@@ -249,7 +249,9 @@ class CompositionContextType:
         description="Ratio applied to the singer's formants by a voice profile (null: the singer's own)."
     )
     loudness_target: float | None = strawberry.field(
-        description="Integrated loudness the master aims at, in LUFS (genre stage)."
+        description="Integrated loudness the master aims at, in LUFS: the genre blend's until the "
+        "mastering stage sets it to the target it used (a preset's or a reference's, else the genre's, "
+        "leaned by your profile; see `sources`)."
     )
     total_beats: float = strawberry.field(
         description="Length of the song in beats; 0 until the arrangement stage has run."
@@ -258,13 +260,15 @@ class CompositionContextType:
         description="Where each value came from, ordered by field name."
     )
     priors: list[ContextPrior] = strawberry.field(
-        description="Leanings from your preference profile the composition started with."
+        description="Leanings from your preference profile the composition started with; shown to "
+        "the owner only (preferences are private), empty for anyone else who may read it."
     )
 
     @classmethod
-    def from_stored(cls, data: dict[str, Any]) -> CompositionContextType:
+    def from_stored(cls, data: dict[str, Any], *, owner: bool) -> CompositionContextType:
         """From the stored JSON directly: rebuilding the whole context (notes, lyrics...) to show
-        these few fields costs far more than the fields themselves."""
+        these few fields costs far more than the fields themselves. The priors (the owner's
+        preference profile) only for the owner."""
         mood = data.get("mood") or {}
         return cls(
             mood=mood.get("name"),
@@ -282,7 +286,9 @@ class CompositionContextType:
             loudness_target=data.get("loudness_target"),
             total_beats=data.get("total_beats", 0.0),
             sources=[ContextSource(field=k, source=v) for k, v in sorted(data.get("sources", {}).items())],
-            priors=[ContextPrior.from_stored(k, v) for k, v in sorted((data.get("priors") or {}).items())],
+            priors=[ContextPrior.from_stored(k, v) for k, v in sorted((data.get("priors") or {}).items())]
+            if owner
+            else [],
         )
 
 
@@ -301,10 +307,16 @@ class VersionType:
         description="The files the composition had then; their links keep working."
     )
 
-    @strawberry_django.field(only=["context"], description="The composition context as it was.")
+    @strawberry_django.field(
+        only=["context", "composition__owner_id", "composition__anonymous_session"],
+        select_related=["composition"],
+        description="The composition context as it was (its priors for the owner only).",
+    )
     @loaded_only
-    def context(self, root: models.Version) -> CompositionContextType:
-        return CompositionContextType.from_stored(root.context)
+    def context(self, root: models.Version, info: strawberry.Info) -> CompositionContextType:
+        return CompositionContextType.from_stored(
+            root.context, owner=composition_mine(caller(info), root.composition)
+        )
 
 
 class CompositionFields:
@@ -383,10 +395,13 @@ class CompositionFields:
             return []
         return sorted(share.user.get_username() for share in root.shares.all())
 
-    @strawberry_django.field(only=["context"], description="The shared composition context and its sources.")
+    @strawberry_django.field(
+        only=["context", "owner_id", "anonymous_session"],
+        description="The shared composition context and its sources (its priors for the owner only).",
+    )
     @loaded_only
-    def context(self, root: models.Composition) -> CompositionContextType:
-        return CompositionContextType.from_stored(root.context)
+    def context(self, root: models.Composition, info: strawberry.Info) -> CompositionContextType:
+        return CompositionContextType.from_stored(root.context, owner=composition_mine(caller(info), root))
 
 
 class CreateInputFields:
@@ -427,7 +442,8 @@ class ElementChangeType:
 @strawberry.type(name="ContextChange", description="A context field that differs between two states.")
 class ContextChangeType:
     field: str = strawberry.field(
-        description='A context field (tempo, key, genres...), or "inputs.x", "sources.x", "priors.x".'
+        description='A context field (tempo, key, genres...), or "inputs.x", "sources.x", "priors.x" '
+        "(priors for the owner only)."
     )
     before: JSON | None = strawberry.field(description="Its value in `a`; null when absent or not compact.")
     after: JSON | None = strawberry.field(description="Its value in `b`; null when absent or not compact.")

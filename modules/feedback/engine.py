@@ -209,8 +209,10 @@ SONG_SHARES = {
 }
 
 
-def song_attributes(context: dict[str, Any]) -> dict[str, Any]:
-    """A stored composition context (or a version's) as attributes with SONG_SHARES."""
+def song_attributes(context: dict[str, Any], master_lufs: float | None = None) -> dict[str, Any]:
+    """A stored composition context (or a version's) as attributes with SONG_SHARES. Loudness is the
+    master's measured integrated loudness when there is a master (`master_lufs`): what was heard,
+    whatever decided the target; else the context's target."""
     found: dict[str, Any] = {}
     genres = {g["name"]: round(float(g["weight"]), 4) for g in context.get("genres") or []}
     if genres:
@@ -226,7 +228,9 @@ def song_attributes(context: dict[str, Any]) -> dict[str, Any]:
     programs = sorted({int(p) for p in ((context.get("style") or {}).get("programs") or {}).values()})
     if programs:
         found["programs"] = {str(p): SONG_SHARES["programs"] for p in programs}
-    for attribute, key in (("tempo", "tempo"), ("loudness", "loudness_target")):
-        if context.get(key) is not None:
-            found[attribute] = {"value": float(context[key]), "share": SONG_SHARES[attribute]}
+    if context.get("tempo") is not None:
+        found["tempo"] = {"value": float(context["tempo"]), "share": SONG_SHARES["tempo"]}
+    loudness = master_lufs if master_lufs is not None else context.get("loudness_target")
+    if loudness is not None:
+        found["loudness"] = {"value": float(loudness), "share": SONG_SHARES["loudness"]}
     return found

@@ -45,18 +45,26 @@ def _element_row(composition: Composition, related: str) -> Any:
         return None
 
 
+def _measured_lufs(elements: dict[str, Any]) -> float | None:
+    """The integrated loudness measured on a version's master, if it had one."""
+    rows = (elements.get("mastering") or {}).get("Master") or []
+    measured = rows[0].get("integrated_lufs") if rows else None
+    return float(measured) if measured is not None else None
+
+
 def element_attributes(composition: Composition, element: str, key: str) -> dict[str, Any]:
     """What the element is now, as the engine's attributes; InputError when it does not exist."""
     context = composition.context or {}
     if element == FeedbackElement.COMPOSITION:
-        return song_attributes(context)
+        master = _element_row(composition, "master")
+        return song_attributes(context, master.integrated_lufs if master is not None else None)
     if element == FeedbackElement.VERSION:
         version = composition.versions.filter(number=int(key)).first()
         if version is None:
             numbers = list(composition.versions.order_by("number").values_list("number", flat=True))
             have = f"its versions are {', '.join(map(str, numbers))}" if numbers else "it has no versions yet"
             raise InputError("version", f"composition has no version {key}; {have}")
-        return song_attributes(version.context)
+        return song_attributes(version.context, _measured_lufs(version.elements))
     if element == FeedbackElement.LAYER:
         layer = composition.layers.filter(name=key).first()
         if layer is None:

@@ -5,18 +5,21 @@ in the prompt ("uplifting electronic music with dreamy vocals" -> electronic,
 with dream-pop as a faint second), else from the mood's affinity to each
 genre. The blend's Style is a weighted average of its genres' grids and
 numbers, so a 70/30 blend sits between its parents; programs come from the
-dominant genre. Tempo is an explicit input, else a reference track's (see
-`reference_tempo`), else a point inside the blended tempo range chosen by the
-energy (higher energy, faster).
+dominant genre. Tempo is an explicit input, else a number of bpm the prompt
+states ("jazz at 80bpm", within the bounds an explicit tempo has), else a
+reference track's (see `reference_tempo`), else a point inside the blended
+tempo range chosen by the energy (higher energy, faster).
 
 Where the prompt and inputs leave a choice open, the caller's preference
 profile leans it (CompositionContext.priors): genre fits chosen by mood are
 multiplied by the "genres" prior, the tempo is pulled towards the preferred
-one (inside the dominant genre's own range) unless the prompt speaks of tempo,
-the loudness target towards the preferred one (within LOUDNESS_LEEWAY of the
-genre's), and a role's program may move to a better-liked one of the blend or
-of the same General MIDI family. Each leaned choice is reported with the
-source "profile".
+one (inside the dominant genre's own range) unless the prompt speaks of tempo
+(a tempo word, an Italian marking such as "andante", or a number of bpm),
+and a role's program may move to a better-liked one of the blend or of the
+same General MIDI family. Each leaned choice is reported with the source
+"profile". The loudness target is the blend's own: the mastering stage
+decides the master's (a preset, a reference, else this one leaned by the
+profile).
 
 Tempos an octave apart are compatible (hip-hop at 87 bpm is drum & bass at
 174 felt half-time), so a secondary genre's tempo range is folded by an
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,16 +58,22 @@ MIN_SECONDARY = 0.15  # a mood-chosen second genre below this share is dropped
 TEMPO_JITTER = 0.04  # seeded wobble of the position in the tempo range, so songs differ slightly
 AFFINITY_WIDTH = 0.35  # distance in the valence/energy plane at which a genre's fit falls to 1/e
 JAZZ_BALLAD_BELOW = 0.45  # energy below which a banded genre (jazz) takes its slow band
-LOUDNESS_LEEWAY = 3.0  # LU a loudness prior may move the genre's target
 PROGRAM_MARGIN = 0.1  # a role's program changes only for one liked this much more
 GM_FAMILY = 8  # General MIDI programs come in families of eight (pianos, basses, ...)
-# Words that speak of tempo: a prompt that uses one settles the tempo, and no prior leans it.
+# Words that speak of tempo: a prompt that uses one settles the tempo, and no prior leans it. With
+# the Italian tempo markings ("grave" left out: in English it is a mood), "beats per minute", and a
+# number of bpm ("at 80bpm"), which also sets the tempo itself (`prompt_tempo`).
 TEMPO_WORDS = frozenset(
     {
         "slow", "slower", "slowly", "fast", "faster", "quick", "quickly", "upbeat", "uptempo", "downtempo",
         "bpm", "tempo", "brisk", "rapid", "speedy", "leisurely", "sluggish", "pace", "paced", "racing",
+        "largo", "larghetto", "lento", "adagio", "adagietto", "andante", "andantino", "moderato",
+        "allegretto", "allegro", "vivace", "vivacissimo", "presto", "prestissimo",
     }
 )  # fmt: skip
+_BEATS_PER_MINUTE = r"(?:bpm|b\.p\.m\.?|beats?\s+(?:per|a|each)\s+minute)"
+_STATED_TEMPO = re.compile(r"(?<![\d.])(\d{1,4}(?:\.\d+)?)\s*-?\s*" + _BEATS_PER_MINUTE + r"(?![a-z])")
+_SPEAKS_OF_BPM = re.compile(_BEATS_PER_MINUTE + r"(?![a-z])")
 
 # Words around a genre name that weaken it ("a hint of jazz", "jazz-influenced house").
 _WEAKER_BEFORE = frozenset(
@@ -94,13 +104,12 @@ class GenreResult:
     genres_source: str  # SOURCE_INPUT, SOURCE_PROMPT or SOURCE_MOOD
     style: Style
     tempo: float  # bpm, one decimal
-    tempo_source: str  # SOURCE_INPUT or SOURCE_GENRE
+    tempo_source: str  # SOURCE_INPUT, SOURCE_PROMPT, SOURCE_REFERENCE, SOURCE_GENRE or SOURCE_PROFILE
     instruments: list[str]  # layer names, canonical order
-    loudness_target: float  # integrated LUFS
+    loudness_target: float  # integrated LUFS: the blend's own (mastering decides the master's)
     tempo_range: tuple[float, float] = (0.0, 0.0)  # the blend's range at this energy (bpm)
     half_time: bool = False  # the dominant genre is felt at half tempo (trap)
     scores: dict[str, float] = field(default_factory=dict)  # genre -> evidence (prompt hits or mood fit)
-    loudness_source: str = SOURCE_GENRE  # SOURCE_GENRE or SOURCE_PROFILE
     programs_source: str = SOURCE_GENRE  # SOURCE_GENRE or SOURCE_PROFILE
     reference: dict[str, Any] | None = None  # the genre reference that steered the tempo, if any
 
@@ -310,7 +319,19 @@ def _leaned_programs(parts: list[tuple[GenreSpec, float, float]], prior: dict[st
 
 
 def speaks_of_tempo(prompt: str) -> bool:
-    return bool(set(normalize_text(prompt).split()) & TEMPO_WORDS)
+    """Whether the prompt says anything of tempo: a tempo word, an Italian marking, or bpm."""
+    return bool(set(normalize_text(prompt).split()) & TEMPO_WORDS) or bool(
+        _SPEAKS_OF_BPM.search(prompt.lower())
+    )
+
+
+def prompt_tempo(prompt: str) -> float | None:
+    """The tempo a prompt states as a number ("jazz at 80bpm", "90 beats per minute"), within the
+    bounds an explicit tempo has; None when it states none."""
+    found = _STATED_TEMPO.search(prompt.lower())
+    if found is None:
+        return None
+    return round(min(MAX_TEMPO, max(MIN_TEMPO, float(found.group(1)))), 1)
 
 
 def _explicit_tempo(raw: Any) -> float:
@@ -391,8 +412,11 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
     tempo_range = (math.floor(lo * 10 + 1e-9) / 10, math.ceil(hi * 10 - 1e-9) / 10)
 
     reference = ctx.inputs.get("genre_reference") or None
+    stated = prompt_tempo(ctx.prompt or "")
     if ctx.inputs.get("tempo") is not None:
         tempo, tempo_source = _explicit_tempo(ctx.inputs["tempo"]), SOURCE_INPUT
+    elif stated is not None:  # the prompt's own number, as the caller wrote it
+        tempo, tempo_source = stated, SOURCE_PROMPT
     elif reference is not None:
         tempo, tempo_source = reference_tempo(reference["tempo"], (lo, hi)), SOURCE_REFERENCE
     else:
@@ -407,20 +431,12 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
 
     instruments = _instruments(parts)
     style = _blend_style(parts, drums_on="drums" in instruments)
-    programs_source = loudness_source = SOURCE_GENRE
+    programs_source = SOURCE_GENRE
     program_prior = ctx.prior_weights("programs")
     if program_prior:
         leaned_programs = _leaned_programs(parts, program_prior)
         if leaned_programs != style.programs:
             style.programs, programs_source = leaned_programs, SOURCE_PROFILE
-    loudness = style.loudness_target
-    preferred_loudness = ctx.prior_value("loudness")
-    if preferred_loudness is not None:
-        own = style.loudness_target
-        low, high = own - LOUDNESS_LEEWAY, own + LOUDNESS_LEEWAY
-        leaned_loudness = round(lean(own, *preferred_loudness, low, high), 1)
-        if leaned_loudness != own:
-            loudness, loudness_source = leaned_loudness, SOURCE_PROFILE
     return GenreResult(
         genres=genres,
         genres_source=source,
@@ -428,11 +444,10 @@ def blend_genres(ctx: CompositionContext, seed: int) -> GenreResult:
         tempo=tempo,
         tempo_source=tempo_source,
         instruments=instruments,
-        loudness_target=loudness,
+        loudness_target=style.loudness_target,
         tempo_range=tempo_range,
         half_time=parts[0][0].half_time,
         scores=scores,
-        loudness_source=loudness_source,
         programs_source=programs_source,
         reference=reference,
     )

@@ -21,8 +21,9 @@ class GenreStage(Stage):
     needs = ("mood",)
     # Not the explicit tempo: that is the arrangement's, so editing it never re-blends genres.
     reads = ("prompt", "inputs.genres", "mood", "energy", "inputs.genre_reference")
-    priors = ("genres", "tempo", "loudness", "programs")
+    priors = ("genres", "tempo", "programs")  # loudness is the mastering stage's to lean
     element_models = (GenreBlend,)
+    engine_version = "2"  # a number of bpm in the prompt sets the tempo; the loudness is the blend's own
 
     def resolve_inputs(self, inputs: dict[str, Any], *, prompt: str, caller: Any) -> dict[str, Any]:
         """A genre reference's id becomes what it measured (tempo, key, scale)."""
@@ -88,7 +89,7 @@ class GenreStage(Stage):
             genres=result.genres_source,
             tempo=result.tempo_source,
             instruments=SOURCE_GENRE,
-            loudness_target=result.loudness_source,
+            loudness_target=SOURCE_GENRE,  # until the mastering stage decides the master's
         )
         if result.programs_source != SOURCE_GENRE:  # the programs are the genre's unless leaned
             context.sources["programs"] = result.programs_source

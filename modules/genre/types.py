@@ -61,7 +61,8 @@ class GenreBlendType:
         description="0 (sparse) to 1 (busy): how many notes the parts play."
     )
     loudness_target: float = strawberry_django.field(
-        description="Integrated loudness the master aims at, in LUFS (e.g. -14)."
+        description="The genre blend's own loudness target, in LUFS (e.g. -14): the master's unless a "
+        "mastering preset or reference sets one or your profile leans it (see master.targetLufs)."
     )
     programs: JSONObject = strawberry_django.field(
         description="Layer (bass, chords, pad, lead) -> the General MIDI program (0-based) that plays it."
@@ -217,7 +218,9 @@ class CreateInputFields:
         default=None, description="Up to 3 genres to blend; null reads them from the prompt (or the mood)."
     )
     tempo: float | None = strawberry.field(
-        default=None, description="Beats per minute, 40 to 220; null takes the genre blend's."
+        default=None,
+        description="Beats per minute, 40 to 220; null takes a number the prompt states ('at 80bpm', "
+        "'90 beats per minute'; kept within 40 to 220), else the genre blend's.",
     )
     genre_reference: strawberry.ID | None = strawberry.field(
         default=None,

@@ -41,7 +41,13 @@ people's names, no links, no line numbers, no labels such as "Verse 1", no quota
 
 
 class InvalidLyrics(ValueError):
-    """An answer that cannot be used; the message says what was wrong."""
+    """An answer that cannot be used. The message says what was wrong without quoting the answer
+    (it reaches progress events, which every reader of the composition sees, and the model's text is
+    unchecked); `detail` holds the quote, for the staff-only call log."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -186,7 +192,7 @@ def _json_object(content: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except ValueError:
-        raise InvalidLyrics(f"not JSON: {text[:60]!r}") from None
+        raise InvalidLyrics(f"not JSON ({len(text)} characters)", detail=repr(text[:60])) from None
     if not isinstance(data, dict):
         raise InvalidLyrics(f"a JSON {_json_kind(data)}, not an object")
     return data
@@ -250,7 +256,7 @@ def parse_answer(content: str, ask: LyricsAsk, ctx: CompositionContext) -> Fitte
             if not math.ceil(asked.syllables / 2) <= count <= 2 * asked.syllables:
                 notes = asked.syllables
                 raise InvalidLyrics(
-                    f"line {k + 1} of {where} has {count} syllables for {notes} notes: {line[:60]!r}"
+                    f"line {k + 1} of {where} has {count} syllables for {notes} notes", detail=repr(line[:60])
                 )
             on_count += count == asked.syllables
             retimed += count != asked.syllables

@@ -222,7 +222,10 @@ def _lyrics_stage_done(composition: Composition, context: CompositionContext) ->
     needs = {run.name: run.input_hash for run in runs if run.name in stage.needs}
     run = runs.get(name=STAGE_NAME)
     output = {**run.output, "lyrics": [asdict(line) for line in context.lyrics]}
-    StageRun.objects.filter(pk=run.pk).update(input_hash=input_hash(stage, context, needs), output=output)
+    # Under the hash the pipeline will look for (the owner's route as it is now), so an edit reruns
+    # voice and mastering only, whoever wrote the words it edits.
+    key = input_hash(stage, context, needs, stage.route(composition, context))
+    StageRun.objects.filter(pk=run.pk).update(input_hash=key, output=output)
 
 
 def _rerun_from(

@@ -13,7 +13,7 @@ from modules.composition.stages import InputError, Progress, Stage, StageCancell
 from modules.moderation.services import ModerationRejected, moderation_flag_generated, moderator_fingerprint
 from modules.providers import router
 from modules.providers.models import BUILT_IN, CallOutcome, Provider
-from modules.providers.selectors import routing_fingerprint
+from modules.providers.selectors import provider_identity
 from modules.providers.services import ProviderFailed, Unusable, provider_ask
 from subscriptions.events import publish_event
 
@@ -59,12 +59,26 @@ class LyricsStage(Stage):
 
     def fingerprint(self) -> dict[str, Any]:
         # Flagged lyrics are rewritten, so the moderator takes part in choosing the words.
-        found: dict[str, Any] = {"moderator": moderator_fingerprint()}
-        # So do the providers that may write them (none configured: the hash is what it always was).
-        providers = routing_fingerprint(self.name)
-        if providers:
-            found["providers"] = providers
-        return found
+        return {"moderator": moderator_fingerprint()}
+
+    def route(self, composition: Composition, context: CompositionContext) -> dict[str, Any]:
+        """The provider the owner's route chooses for lyrics (their preference, else priority and
+        health), or {} for the built-in writer and for the user's own lyrics (no provider sees them)."""
+        if has_user_lyrics(context):
+            return {}
+        chosen = router.route(STAGE_NAME, composition.owner)
+        return provider_identity(chosen.provider) if chosen.provider is not None else {}
+
+    def route_taken(self, composition: Composition, planned: dict[str, Any]) -> dict[str, Any]:
+        """Who wrote the words just stored: the built-in writer after a provider failed ({}), or the
+        provider the stage asked (the router may have chosen another since the hash was taken)."""
+        writer = Lyrics.objects.filter(composition=composition).values_list("provider", flat=True).first()
+        if not writer or writer == BUILT_IN:
+            return {}
+        if writer == planned.get("provider"):
+            return planned
+        provider = Provider.objects.filter(name=writer).first()
+        return provider_identity(provider) if provider is not None else planned
 
     def run(self, composition: Composition, context: CompositionContext, progress: Progress) -> None:
         result, writer = _written(composition, context, stage_seed(context, self.name))
@@ -183,7 +197,9 @@ def _from_provider(
         try:
             fitted = parse_answer(content, ask, context)
         except InvalidLyrics as error:
-            raise Unusable(CallOutcome.INVALID, f"answered unusable lyrics: {error}") from None
+            raise Unusable(
+                CallOutcome.INVALID, f"answered unusable lyrics: {error}", detail=error.detail
+            ) from None
         text = f"{fitted.result.title}\n{_as_text(fitted.result.lines)}"
         verdict = moderation_flag_generated(composition, "generated_lyrics", text)
         if verdict is not None:

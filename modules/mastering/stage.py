@@ -11,7 +11,14 @@ from django.conf import settings
 
 from modules.composition.artifacts import artifact_save
 from modules.composition.automation import automation_controls
-from modules.composition.context import CompositionContext
+from modules.composition.context import (
+    SOURCE_GENRE,
+    SOURCE_INPUT,
+    SOURCE_PROFILE,
+    SOURCE_REFERENCE,
+    CompositionContext,
+    lean,
+)
 from modules.composition.midi import DRUM_CHANNEL, MidiTrack, write_midi
 from modules.composition.models import Composition
 from modules.composition.stages import InputError, Progress, Stage, TransientStageError
@@ -29,22 +36,39 @@ SUNG_LEVELS_LU = {"vocal": -1.0, "harmony": -7.0}
 # A reference's loudness is matched within these (the louder end is as loud as masters get).
 REFERENCE_LUFS_RANGE = (-30.0, -5.0)
 CHOICE_INPUTS = ("mastering_preset", "mastering_reference")
+LOUDNESS_LEEWAY = 3.0  # LU a loudness prior may move the genre's target
 
 
-def mastering_plan(choice: dict[str, Any], genre_target: float | None) -> tuple[float, MasteringPlan]:
-    """The loudness target and the plan a composition's resolved mastering choice asks for.
+def settles_loudness(choice: dict[str, Any] | None) -> bool:
+    """Whether a resolved mastering choice decides the loudness itself (a reference, or a preset
+    with a target): the genre's target and the caller's loudness preference then play no part."""
+    if not choice:
+        return False
+    return choice.get("reference") is not None or (choice.get("values") or {}).get("target_lufs") is not None
 
-    Loudness: the reference's, else the preset's, else the genre's. With a reference the EQ
-    matches it (the preset's tilt is not used); ceiling, width and compression are the preset's."""
+
+def mastering_plan(
+    choice: dict[str, Any], genre_target: float | None, prior: tuple[float, float] | None = None
+) -> tuple[float, str, MasteringPlan]:
+    """The loudness target, where it came from (a context source) and the plan a composition's
+    resolved mastering choice asks for.
+
+    Loudness: the reference's, else the preset's, else the genre's, leaned by a "loudness" prior
+    ((preferred LUFS, strength)) within LOUDNESS_LEEWAY. With a reference the EQ matches it (the
+    preset's tilt is not used); ceiling, width and compression are the preset's."""
     values = PresetValues(**choice.get("values", {}))
     reference = choice.get("reference")
     if reference is not None:
         low, high = REFERENCE_LUFS_RANGE
-        target = min(high, max(low, float(reference["integrated_lufs"])))
+        target, source = min(high, max(low, float(reference["integrated_lufs"]))), SOURCE_REFERENCE
     elif values.target_lufs is not None:
-        target = values.target_lufs
+        target, source = values.target_lufs, SOURCE_INPUT
     else:
-        target = float(genre_target if genre_target is not None else -14.0)
+        target, source = float(genre_target if genre_target is not None else -14.0), SOURCE_GENRE
+        if prior is not None:
+            leaned = round(lean(target, *prior, target - LOUDNESS_LEEWAY, target + LOUDNESS_LEEWAY), 1)
+            if leaned != target:
+                target, source = leaned, SOURCE_PROFILE
     plan = MasteringPlan(
         ceiling_dbtp=values.ceiling_dbtp,
         eq_tilt_db_per_octave=values.eq_tilt_db_per_octave,
@@ -53,18 +77,24 @@ def mastering_plan(choice: dict[str, Any], genre_target: float | None) -> tuple[
         compression_threshold_db=values.compression_threshold_db,
         reference_bands=tuple(reference["bands"]) if reference is not None else None,
     )
-    return target, plan
+    return target, source, plan
 
 
 class MasteringStage(Stage):
     name = "mastering"
     needs = ("arrangement", "voice")
-    # The layers and voices come in through the needed stages' hashes.
-    reads = ("tempo", "total_beats", "loudness_target", "inputs.mastering")
+    # The layers and voices come in through the needed stages' hashes. The genre's own loudness
+    # target is read from the style: `loudness_target` is this stage's to write (the master's).
+    reads = ("tempo", "total_beats", "style", "inputs.mastering")
+    priors = ("loudness",)  # consulted only when the mastering choice leaves loudness open
     element_models = (Master,)
     # 2: presets, reference matching and the measured report; 3: the compressor without its hold,
-    # compression read on the finished master, the reference match's guard
-    engine_version = "3"
+    # compression read on the finished master, the reference match's guard; 4: it decides
+    # loudness_target, the sheet keeps no priors
+    engine_version = "4"
+
+    def settles(self, inputs: dict[str, Any]) -> frozenset[str]:
+        return frozenset({"loudness"}) if settles_loudness(inputs.get("mastering")) else frozenset()
 
     def resolve_inputs(self, inputs: dict[str, Any], *, prompt: str, caller: Any) -> dict[str, Any]:
         """A preset's name or id and a reference's id become their values and measurements,
@@ -138,7 +168,12 @@ class MasteringStage(Stage):
             raise TransientStageError(f"soundfont not found: {settings.CODA_SOUNDFONT}")
         tempo = float(context.tempo or 120.0)
         choice = context.inputs.get("mastering") or {}
-        target, plan = mastering_plan(choice, context.loudness_target)
+        genre_target = context.style.loudness_target if context.style is not None else None
+        target, target_source, plan = mastering_plan(choice, genre_target, context.prior_value("loudness"))
+        # What the master aims at, and what decided it: a reference, a preset (input), the genre, or
+        # the genre's leaned by the profile.
+        context.loudness_target = target
+        context.sources["loudness_target"] = target_source
         result, stems = render_and_master(
             rendered,
             tempo_bpm=tempo,
@@ -247,12 +282,14 @@ def composition_sheet(
 ) -> bytes:
     """The whole composition as JSON: the context, every track's notes and the master's figures.
 
-    No ids or times, and sorted keys, so the same prompt and seed give the same bytes.
+    No ids or times, and sorted keys, so the same prompt and seed give the same bytes. Without the
+    context's priors: the file goes to anyone who may read the composition, and the priors are the
+    owner's private preference profile (`sources` still say which choices it leaned).
     """
     sheet = {
         "prompt": composition.prompt,
         "seed": composition.seed,
-        "context": context.to_dict(),
+        "context": {k: v for k, v in context.to_dict().items() if k != "priors"},
         "tracks": [
             {
                 "name": t.name,

@@ -156,7 +156,7 @@ def _content(text: str) -> tuple[str, str]:
         data = json.loads(text)
     except ValueError:
         raise ProviderError(
-            CallOutcome.INVALID, f"answered something that is not JSON: {text.strip()[:80]!r}"
+            CallOutcome.INVALID, "answered something that is not JSON", detail=repr(text.strip()[:80])
         ) from None
     try:
         choice = data["choices"][0]

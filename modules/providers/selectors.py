@@ -161,13 +161,13 @@ def calls_of(provider: Provider, limit: int = 50) -> QuerySet[ProviderCall]:
     return ProviderCall.objects.filter(provider=provider).order_by("-id")[:limit]
 
 
-def routing_fingerprint(capability: str) -> list[list[Any]]:
-    """What of the registry can change a capability's result: its enabled providers' names, kinds,
-    endpoints, models and priorities (not health, not preferences). Stages hash it with their inputs,
-    so adding or changing a provider makes new results instead of reusing old ones."""
-    rows = providers_enabled().values_list("name", "kind", "endpoint", "model", "priority", "capabilities")
-    return [
-        [name, kind, endpoint, model, priority]
-        for name, kind, endpoint, model, priority, caps in rows
-        if capability in (caps or [])
-    ]
+def provider_identity(provider: Provider) -> dict[str, Any]:
+    """What of a provider can change the results it gives: its name, kind, endpoint and model (not
+    its key, priority or health). Stages hash the provider their route chooses with this, so results
+    are never reused across providers, nor across a change of endpoint or model."""
+    return {
+        "provider": provider.name,
+        "kind": provider.kind,
+        "endpoint": provider.endpoint,
+        "model": provider.model,
+    }

@@ -34,12 +34,14 @@ Notify = Callable[[str], None]
 
 class Unusable(Exception):
     """Raised by a stage's `accept` for an answer it cannot use: INVALID (shape, counts) or REJECTED
-    (the content check)."""
+    (the content check). `message` reaches progress events, so it never quotes the answer; `detail`
+    (a quote of what was wrong) goes to the staff-only call log."""
 
-    def __init__(self, outcome: str, message: str) -> None:
+    def __init__(self, outcome: str, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.outcome = outcome
         self.message = message
+        self.detail = detail
 
 
 class ProviderFailed(Exception):
@@ -247,7 +249,9 @@ def provider_ask(
             failure = error
             status_code = error.status_code
         except Unusable as unusable:
-            failure = ProviderError(unusable.outcome, unusable.message, status_code=status_code)
+            failure = ProviderError(
+                unusable.outcome, unusable.message, status_code=status_code, detail=unusable.detail
+            )
         else:
             duration_ms = round((time.monotonic() - clock) * 1000)
             call_record(

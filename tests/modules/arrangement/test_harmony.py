@@ -168,3 +168,28 @@ def test_melodize_moves_by_step_and_ends_on_a_stable_degree() -> None:
         assert max(abs(b - a) for a, b in itertools.pairwise(pitches)) <= 9
         assert pitches[-1] % 12 in stable_pcs(0, "major") & {7, 11, 2}  # chord tone of G and degree 1/3/5
         assert pitches[0] % 12 in {0, 4, 7} and pitches[3] % 12 in {0, 4, 7}  # strong beats on chord tones
+
+
+@pytest.mark.parametrize(
+    ("prompt", "named"),
+    [
+        ("jazz in D minor", ("D", "minor")),
+        ("a ballad in F# major", ("F#", "major")),
+        ("funk in Bb", ("A#", None)),  # the mode left open; the tonic spelled as NOTE_NAMES spells it
+        ("in B flat minor", ("A#", "minor")),
+        ("rock in Am", ("A", "minor")),
+        ("key of E", ("E", None)),
+        ("a D minor ballad", ("D", "minor")),
+        ("in d minor, please", ("D", "minor")),
+        ("In Eb mixolydian", ("D#", "mixolydian")),
+        ("in E harmonic minor", ("E", "harmonic_minor")),
+        ("a song in a minor key", (None, None)),  # "a", not A
+        ("A minor hit for the summer", (None, None)),  # an article, not a key
+        ("made in G-funk style", (None, None)),
+        ("recorded in D.C.", (None, None)),
+        ("Made In America", (None, None)),
+        ("dreamy pop about the sea", (None, None)),
+    ],
+)
+def test_a_key_named_in_the_prompt_is_read(prompt: str, named: tuple[str | None, str | None]) -> None:
+    assert harmony.prompt_key(prompt) == named

@@ -128,6 +128,29 @@ def test_changes_wait_for_the_running_pipeline_and_bad_ones_are_refused() -> Non
         composition_update(song, inputs={})
 
 
+@pytest.mark.parametrize(
+    "second",
+    [
+        lambda song: composition_regenerate(song, "lyrics", seed=2),
+        lambda song: composition_update(song, inputs={"tempo": 90}),
+    ],
+    ids=["regenerate", "edit"],
+)
+def test_two_changes_that_both_passed_the_idle_check_queue_one_version_not_two(second: Any) -> None:
+    """Two requests read the finished composition before either queued it (the race of two
+    concurrent regenerations): the first queues it; the second, holding the same stale view,
+    is refused once the locked composition shows it busy, and only one version is kept."""
+    song = composition_create(prompt="calm piano", seed=1, duration_seconds=15, start=False)
+    Composition.objects.filter(pk=song.pk).update(status="SUCCEEDED", finished_at=timezone.now())
+    first_view, second_view = Composition.objects.get(pk=song.pk), Composition.objects.get(pk=song.pk)
+    composition_regenerate(first_view, "lyrics", seed=1)
+    with pytest.raises(CompositionBusy, match="composition is QUEUED"):
+        second(second_view)
+    song.refresh_from_db()
+    assert list(song.versions.values_list("number", "reason")) == [(1, "regenerate lyrics with seed 1")]
+    assert song.stages.get(name="lyrics").seed is None and song.inputs.get("tempo") is None
+
+
 def test_cancelling_a_queued_composition_ends_it_and_nothing_runs_afterwards() -> None:
     composition = composition_create(prompt="calm piano", seed=1, duration_seconds=15, start=False)
     composition_cancel(composition)

@@ -14,8 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from strawberry import relay
 
 from modules.accounts.caller import READ, Caller
-from modules.composition.services import composition_create, composition_share
+from modules.composition.models import Version
+from modules.composition.pipeline import run_inline
+from modules.composition.services import composition_create, composition_set_visibility, composition_share
 from modules.feedback.models import Feedback
+from modules.mastering.models import Master
 from schema import schema
 from schema.views import CodaGraphQLView
 from tests.factories import full_composition
@@ -67,6 +70,27 @@ def given(who: Any, composition: Any, kind: str = "LIKE", **extra: Any) -> dict[
     result = submit(who, composition, kind, **extra)
     assert result.errors is None, result.errors
     return result.data["submitFeedback"]
+
+
+def test_a_songs_loudness_is_learnt_from_its_master_as_measured_not_from_the_context_target() -> None:
+    """What was heard: the master's measured integrated loudness, whatever the target said (a preset,
+    a reference, the genre); the context's target only for a song without a master."""
+    alice = user("alice")
+    song = song_of(alice)
+    Master.objects.filter(composition=song).update(integrated_lufs=-10.4)
+    Version.objects.filter(composition=song, number=1).update(
+        elements={"mastering": {"Master": [{"target_lufs": -9.0, "integrated_lufs": -12.2}]}}
+    )
+    whole = given(alice, song, "LIKE")
+    version = given(alice, song, "LIKE", element="VERSION", version=1)
+    assert whole["attributes"]["loudness"] == {"value": -10.4, "share": 0.5}
+    assert version["attributes"]["loudness"] == {"value": -12.2, "share": 0.5}
+    Master.objects.filter(composition=song).delete()
+    Version.objects.filter(composition=song, number=1).update(elements={"lyrics": {}})
+    assert given(alice, song, "LIKE")["attributes"]["loudness"] == {"value": -9.0, "share": 0.5}
+    assert "loudness" not in given(alice, song, "LIKE", element="VERSION", version=1)["attributes"], (
+        "that version had neither a master nor a target"
+    )
 
 
 def error(result: Any) -> tuple[str, str | None, str]:
@@ -207,6 +231,75 @@ def test_a_new_composition_shows_the_priors_it_started_with() -> None:
     ]
     other = data_of(query, {"id": gid("Composition", theirs.pk)}, caller_for("bob"))["composition"]["context"]
     assert other["priors"] == []
+
+
+PRIORS_SEEN = """query($id: ID!) { composition(id: $id) {
+  context { priors { choice } sources { field source } } versions { number context { priors { choice } } }
+} }"""
+DIFF = """query($id: ID!) { versionDiff(compositionId: $id, a: 1) { context { field before after } } }"""
+
+
+def test_the_owners_priors_are_shown_to_the_owner_only_shared_and_public_readers_see_none() -> None:
+    """The priors are the owner's preference profile (every weight, dislikes included), which is
+    private: a shared reader and an anonymous reader of a PUBLIC composition see which choices came
+    from the profile (`sources`), never the profile itself, in the context, a version's context,
+    versionDiff or the composition.json file."""
+    alice = user("alice")
+    given(alice, song_of(alice), "LIKE", rating=5)  # electronic, uplifting, alto, D major, 124 bpm...
+    given(alice, song_of(alice, seed=2), "DISLIKE", element="VOICE")
+    song = composition_create(
+        prompt="a song for tonight", seed=11, duration_seconds=15, caller=caller_for(alice), start=False
+    )
+    run_inline(song.pk)
+    song.refresh_from_db()
+    assert song.status == "SUCCEEDED", song.error
+    stored = set(song.context["priors"])
+    assert {"genres", "moods", "voices", "tempo"} <= stored
+    profile_sources = sorted(f for f, source in song.context["sources"].items() if source == "profile")
+    assert profile_sources, "the profile leaned some open choice"
+    # A version whose context had no priors yet (kept before they existed), so the diff has priors rows.
+    Version.objects.create(
+        composition=song,
+        number=1,
+        reason="before priors",
+        context={k: v for k, v in song.context.items() if k != "priors"},
+        elements={},
+    )
+    user("bob")
+    composition_share(song, "bob")
+    composition_set_visibility(song, "PUBLIC")
+    sid = gid("Composition", song.pk)
+    anonymous = Caller(ip="127.0.0.1")
+
+    def seen(who: Any) -> tuple[list[str], list[str], list[str], list[str]]:
+        found = data_of(PRIORS_SEEN, {"id": sid}, who)["composition"]
+        rows = [c["field"] for c in data_of(DIFF, {"id": sid}, who)["versionDiff"]["context"]]
+        return (
+            sorted(p["choice"] for p in found["context"]["priors"]),
+            sorted(p["choice"] for v in found["versions"] for p in v["context"]["priors"]),
+            sorted(r for r in rows if r.startswith("priors")),
+            sorted(s["field"] for s in found["context"]["sources"] if s["source"] == "profile"),
+        )
+
+    owner = seen(caller_for(alice))
+    assert owner == (
+        sorted(stored),
+        [],  # the version kept none
+        sorted(f"priors.{c}" for c in stored),
+        profile_sources,
+    )
+    for reader in (caller_for("bob"), anonymous):
+        assert seen(reader) == ([], [], [], profile_sources), (
+            "which choices the profile made, not the profile"
+        )
+    # The composition.json sheet, which every reader may download: the sources, not the priors.
+    sheet = json.loads(song.artifacts.get(name="composition.json", current=True).file.read())
+    assert "priors" not in sheet["context"]
+    assert (
+        sorted(f for f, source in sheet["context"]["sources"].items() if source == "profile")
+        == profile_sources
+    )
+    assert "alto" not in json.dumps(sheet["context"]["sources"])
 
 
 def feedback_ids_seen(who: Any, song: Any) -> list[str]:

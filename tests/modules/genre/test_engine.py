@@ -23,7 +23,7 @@ from modules.genre.catalog import (
     SNARE,
     STEPS,
 )
-from modules.genre.engine import GENRES, GenreResult, GenreSpec, blend_genres
+from modules.genre.engine import GENRES, GenreResult, GenreSpec, blend_genres, prompt_tempo, speaks_of_tempo
 
 TABLE_GENRES = {
     "pop",
@@ -353,3 +353,33 @@ def test_deterministic_and_pure() -> None:
     tempos = {blend("pop", seed=s).tempo for s in range(12)}
     assert len(tempos) > 1  # the seed gives a small, real variation
     assert all(100 <= t <= 128 for t in tempos)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "speaks", "stated"),
+    [
+        ("jazz at 80bpm", True, 80.0),
+        ("90 beats per minute", True, 90.0),
+        ("house at 124 BPM", True, 124.0),
+        ("a 120-bpm groove", True, 120.0),
+        ("a 300 bpm gabber track", True, 220.0),  # within the bounds an explicit tempo has
+        ("a 20 bpm drone", True, 40.0),
+        ("andante jazz", True, None),  # speaks of tempo (no leaning), states no number
+        ("a presto finale", True, None),
+        ("slow and dreamy", True, None),
+        ("a song for tonight", False, None),
+        ("a grave, brooding piece", False, None),  # "grave" is a mood in English
+    ],
+)
+def test_a_prompt_that_speaks_of_tempo_or_states_it(prompt: str, speaks: bool, stated: float | None) -> None:
+    assert (speaks_of_tempo(prompt), prompt_tempo(prompt)) == (speaks, stated)
+
+
+def test_a_tempo_the_prompt_states_is_the_tempo_unless_an_input_gives_one() -> None:
+    ctx = CompositionContext(prompt="jazz at 80bpm", seed=1)
+    ctx.mood, ctx.energy = MoodInfo("energetic", 0.6, 0.9), 0.9
+    result = blend_genres(ctx, 1)
+    assert (result.tempo, result.tempo_source) == (80.0, SOURCE_PROMPT)
+    assert [g.name for g in result.genres] == ["jazz"]
+    ctx.inputs["tempo"] = 132
+    assert (blend_genres(ctx, 1).tempo, blend_genres(ctx, 1).tempo_source) == (132.0, SOURCE_INPUT)

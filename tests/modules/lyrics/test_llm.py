@@ -148,7 +148,7 @@ def _set(path: tuple[Any, ...], value: Any) -> Any:
 @pytest.mark.parametrize(
     ("content", "edit", "message"),
     [
-        ("Sure! Here are your lyrics: la la la", None, "not JSON: 'Sure! Here are your lyrics: la la la'"),
+        ("Sure! Here are your lyrics: la la la", None, "not JSON (36 characters)"),
         ('["a", "list"]', None, "a JSON list, not an object"),
         ('{"title": "x"}', None, "no 'sections' list"),
         (None, _set(("sections",), [{"lines": []}]), "1 sections without their indexes; 3 were asked"),
@@ -165,13 +165,12 @@ def _set(path: tuple[Any, ...], value: Any) -> Any:
         (
             None,
             _set(("sections", 1, "lines", 0), "we go"),
-            "line 1 of section 2 (chorus) has 2 syllables for 6 notes: 'we go'",
+            "line 1 of section 2 (chorus) has 2 syllables for 6 notes",
         ),
         (
             None,
             _set(("sections", 1, "lines", 3), "the ocean is a wonderful memory of the evening light"),
-            "line 4 of section 2 (chorus) has 16 syllables for 6 notes: "
-            "'the ocean is a wonderful memory of the evening light'",
+            "line 4 of section 2 (chorus) has 16 syllables for 6 notes",
         ),
     ],
 )
@@ -181,3 +180,21 @@ def test_unusable_answers_say_what_is_wrong(content: str | None, edit: Any, mess
     with pytest.raises(InvalidLyrics) as caught:
         parse_answer(content if content is not None else good, ask, ctx)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("content", "edit", "quoted"),
+    [
+        ("Sure! Here are your lyrics: la la la", None, "'Sure! Here are your lyrics: la la la'"),
+        (None, _set(("sections", 1, "lines", 0), "we go"), "'we go'"),
+    ],
+)
+def test_the_models_text_is_kept_apart_from_the_message(content: str | None, edit: Any, quoted: str) -> None:
+    """The message reaches progress events any reader sees, so the model's unchecked text is only in
+    `detail`, for the staff-only call log."""
+    ctx = build_context(seed=1)
+    ask, good = answer(ctx, edit)
+    with pytest.raises(InvalidLyrics) as caught:
+        parse_answer(content if content is not None else good, ask, ctx)
+    assert caught.value.detail == quoted
+    assert quoted.strip("'") not in str(caught.value)
