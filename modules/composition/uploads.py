@@ -14,6 +14,10 @@ from typing import Any
 import numpy as np
 import soundfile
 from django.conf import settings
+from django.db.models import QuerySet
+
+from modules.accounts.quotas import kept_room_check
+from modules.moderation.services import moderation_check
 
 from .stages import InputError
 
@@ -125,3 +129,31 @@ def shown_name(given: str | None, upload: Any, *, default: str, max_chars: int) 
     spaces folded, cut to `max_chars`."""
     stem = PurePath(str(getattr(upload, "name", "") or "")).stem
     return " ".join((given or stem or default).split())[:max_chars]
+
+
+@dataclass(frozen=True)
+class ReferenceUpload:
+    """An uploaded reference track, read and checked, with the name it will be shown under."""
+
+    name: str
+    audio: AudioUpload
+
+
+def read_reference_upload(
+    upload: Any,
+    name: str | None,
+    *,
+    kept: QuerySet,
+    limit: int,
+    noun: str,
+    caller_key: str,
+    min_seconds: float,
+    max_name_chars: int,
+) -> ReferenceUpload:
+    """The checks a reference upload (mastering, genre) goes through, cheapest first: room to keep
+    one more, the name (given, or the file's) through the content check, then the audio itself."""
+    kept_room_check(kept, limit, field="file", noun=noun)  # before reading a byte
+    shown = shown_name(name, upload, default="reference", max_chars=max_name_chars)
+    moderation_check(shown, field="name", caller_key=caller_key)
+    audio = read_audio_upload(upload, field="file", formats=tuple(AUDIO_FORMATS), min_seconds=min_seconds)
+    return ReferenceUpload(shown, audio)

@@ -11,10 +11,9 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 
-from modules.accounts.quotas import kept_room, kept_room_check
+from modules.accounts.quotas import kept_room
 from modules.composition.stages import InputError
-from modules.composition.uploads import AUDIO_FORMATS, read_audio_upload, shown_name
-from modules.moderation.services import moderation_check
+from modules.composition.uploads import read_reference_upload
 
 from .analysis import AnalysisError, analyse_reference
 from .models import GenreReference
@@ -30,13 +29,17 @@ def genre_reference_upload(
 ) -> GenreReference:
     """Read a track, find its tempo (beat tracker) and key (chroma and key profiles), store it."""
     kept = references_of(owner_id)
-    kept_room_check(kept, MAX_REFERENCES, field="file", noun="genre references")  # before reading a byte
-    # Given, or the file's: either is shown as its name.
-    shown = shown_name(name, upload, default="reference", max_chars=MAX_REFERENCE_NAME)
-    moderation_check(shown, field="name", caller_key=caller_key)
-    audio = read_audio_upload(
-        upload, field="file", formats=tuple(AUDIO_FORMATS), min_seconds=MIN_REFERENCE_SECONDS
+    checked = read_reference_upload(
+        upload,
+        name,
+        kept=kept,
+        limit=MAX_REFERENCES,
+        noun="genre references",
+        caller_key=caller_key,
+        min_seconds=MIN_REFERENCE_SECONDS,
+        max_name_chars=MAX_REFERENCE_NAME,
     )
+    shown, audio = checked.name, checked.audio
     try:
         analysis = analyse_reference(audio.samples, audio.sample_rate)
     except AnalysisError as error:

@@ -15,9 +15,9 @@ import numpy as np
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
-from modules.accounts.quotas import kept_room, kept_room_check
+from modules.accounts.quotas import kept_room
 from modules.composition.stages import InputError
-from modules.composition.uploads import AUDIO_FORMATS, read_audio_upload, shown_name
+from modules.composition.uploads import read_reference_upload
 from modules.moderation.services import moderation_check
 
 from . import tone
@@ -45,13 +45,17 @@ def mastering_reference_upload(
 ) -> MasteringReference:
     """Read, analyse (loudness, true peak, long-term spectrum) and store a reference privately."""
     kept = references_of(owner_id)
-    kept_room_check(kept, MAX_REFERENCES, field="file", noun="mastering references")  # before reading a byte
-    # Given, or the file's: either is shown as its name.
-    shown = shown_name(name, upload, default="reference", max_chars=MAX_REFERENCE_NAME)
-    moderation_check(shown, field="name", caller_key=caller_key)
-    audio = read_audio_upload(
-        upload, field="file", formats=tuple(AUDIO_FORMATS), min_seconds=MIN_REFERENCE_SECONDS
+    checked = read_reference_upload(
+        upload,
+        name,
+        kept=kept,
+        limit=MAX_REFERENCES,
+        noun="mastering references",
+        caller_key=caller_key,
+        min_seconds=MIN_REFERENCE_SECONDS,
+        max_name_chars=MAX_REFERENCE_NAME,
     )
+    shown, audio = checked.name, checked.audio
     samples = _stereo(audio.samples)
     levels = tone.band_levels(samples, audio.sample_rate)
     covered = int(tone.useful_bands(levels).sum())
