@@ -7,10 +7,17 @@ dynamics stages are gain envelopes shared by the two channels, so what holds is
     pre_limit = gain * sum(raw stems)              (gain = 10 ** (gain_db / 20))
     audio     = pre_limit * envelope[:, None]      (0 < envelope <= 1, per frame)
 
-`render_and_master` returns the stems already multiplied by `gain`, so
-`sum(stems) == pre_limit` (to float32 rounding), |audio| <= |sum(stems)| on
-every sample, and `audio == sum(stems)` wherever the dynamics are idle (the
-whole song when `dynamics_reduction_db == 0`, e.g. quiet targets).
+`render_and_master` returns the stems multiplied by `gain` and by one headroom
+gain common to all of them, `stem_gain = 10 ** (stem_gain_db / 20)`: 0 dB when
+every gained stem already peaks at or below STEM_PEAK_DBFS (-1 dBFS), else the
+(negative) gain that brings the loudest stem sample there, so no stem clips in a
+fixed-point file however far the pre-limiter mix sits above full scale. Then
+
+    sum(stems) / stem_gain == pre_limit          (to float32 rounding)
+
+and, with stem_gain_db == 0 (typical songs), |audio| <= |sum(stems)| on every
+sample and `audio == sum(stems)` wherever the dynamics are idle (the whole song
+when `dynamics_reduction_db == 0`, e.g. quiet targets).
 
 Loudness is integrated LUFS (ITU-R BS.1770-4, pyloudnorm); true peak is the
 peak of the 4x oversampled signal (BS.1770 annex 2 style, `scipy.signal.resample_poly`).
@@ -18,9 +25,10 @@ peak of the 4x oversampled signal (BS.1770 annex 2 style, `scipy.signal.resample
 
 from __future__ import annotations
 
+import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +59,9 @@ COMP_KNEE_DB = 6.0
 # The compressor only works where the 50 ms RMS comes within this of the ceiling: it
 # helps loud targets and leaves moderate masters untouched (then only the limiter acts).
 COMP_THRESHOLD_BELOW_CEILING_DB = 9.0
+# The loudest sample any returned stem may reach (sample peak, dBFS): stems are delivered as
+# fixed-point files, and heavy presets push the pre-limiter mix tens of dB over full scale.
+STEM_PEAK_DBFS = -1.0
 
 
 # ----- numbers -----------------------------------------------------------------
@@ -191,6 +202,9 @@ class MasterResult:
     crest_before_db: float = 0.0  # peak-to-RMS of the mix before mastering
     crest_db: float = 0.0  # peak-to-RMS of the master
     report: dict[str, Any] = field(default_factory=dict)  # targets against measures (render_and_master)
+    # The headroom gain common to every returned stem (master_stems), dB, <= 0: sum(stems) times
+    # 10 ** (-stem_gain_db / 20) is the pre-limiter mix. 0 unless a stem would peak over STEM_PEAK_DBFS.
+    stem_gain_db: float = 0.0
 
 
 def _sum_stems(stems: list[np.ndarray]) -> np.ndarray:
@@ -380,8 +394,9 @@ def render_and_master(
     """Render every track once, master their sum, and return the master with the gained stems.
 
     Stems are keyed by track name (a repeated name gets " 2", " 3"...). Each
-    returned stem is the raw stem times the master gain, so the stems sum to the
-    pre-limiter mix; see the module docstring for what holds exactly.
+    returned stem is the raw stem times the master gain and the common headroom gain
+    `result.stem_gain_db`, so the stems, un-gained by it, sum to the pre-limiter mix;
+    see the module docstring for what holds exactly.
 
     `audio_stems` are already-made audio (the sung vocal, mono or stereo), fitted
     to the song's length and set `audio_offsets_lu[name]` (default -1 LU) relative
@@ -505,7 +520,9 @@ def master_stems(
     """Master the sum of `raw` stems as `plan` says; returns the master and the stems as mixed.
 
     The EQ and width are linear, so they are applied to every stem (EQ(sum) == sum of EQ'd
-    stems): the returned stems, times the master gain, still sum to the mix before its limiter.
+    stems): the returned stems, times the master gain, still sum to the mix before its limiter,
+    times the common headroom gain `result.stem_gain_db` (0 dB unless a stem would peak over
+    STEM_PEAK_DBFS; see the module docstring).
     Every target is measured afterwards on the audio (`result.report`).
 
     With a reference, the master ships only if its spectral distance to the reference is below
@@ -531,7 +548,23 @@ def master_stems(
                 break
         result.report = mastering_report(mix, before_bands, result, plan, gains, equalised, attempts)
     gain = np.float32(db_to_gain(result.gain_db))
-    return result, {name: (stem * gain).astype(np.float32) for name, stem in shaped.items()}
+    stems = {name: (stem * gain).astype(np.float32) for name, stem in shaped.items()}
+    result.stem_gain_db = stem_headroom_db(stems.values())
+    if result.stem_gain_db < 0.0:  # one gain for all, so they still sum to the (scaled) mix
+        gain = np.float32(db_to_gain(result.gain_db + result.stem_gain_db))
+        stems = {name: (stem * gain).astype(np.float32) for name, stem in shaped.items()}
+    return result, stems
+
+
+def stem_headroom_db(stems: Iterable[np.ndarray], peak_dbfs_max: float = STEM_PEAK_DBFS) -> float:
+    """The gain (dB, <= 0) that brings the loudest sample of any of `stems` to `peak_dbfs_max`,
+    rounded down to 0.001 dB (so the figure reported is the gain applied, and the peak lands just
+    under); 0 when they all peak there or below already."""
+    loudest = max((float(np.max(np.abs(stem))) for stem in stems if stem.size), default=0.0)
+    over = gain_to_db(loudest) - peak_dbfs_max
+    if over <= 0.0:
+        return 0.0
+    return math.floor(-over * 1000.0) / 1000.0
 
 
 def _centred(levels: list[float | None], mask: np.ndarray) -> list[float | None]:

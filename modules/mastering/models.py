@@ -15,6 +15,11 @@ class Master(models.Model):
     duration_seconds = models.FloatField()
     sample_rate = models.PositiveIntegerField()
     ceiling_dbtp = models.FloatField(default=-1.0, help_text="the true-peak ceiling aimed under")
+    stem_gain_db = models.FloatField(
+        default=0.0,
+        help_text="headroom gain common to every stem file (<= 0): the stems times 10^(-this/20) "
+        "sum to the mix before its limiter",
+    )
     preset = models.CharField(max_length=80, blank=True, default="", help_text="the preset applied")
     settings = models.JSONField(
         default=dict, blank=True, help_text="what was applied: the preset's values and the reference used"

@@ -90,8 +90,9 @@ class MasteringStage(Stage):
     element_models = (Master,)
     # 2: presets, reference matching and the measured report; 3: the compressor without its hold,
     # compression read on the finished master, the reference match's guard; 4: it decides
-    # loudness_target, the sheet keeps no priors
-    engine_version = "4"
+    # loudness_target, the sheet keeps no priors; 5: stems share a headroom gain (stem_gain_db)
+    # that keeps their peaks at -1 dBFS, so heavy presets no longer clip the stem files
+    engine_version = "5"
 
     def settles(self, inputs: dict[str, Any]) -> frozenset[str]:
         return frozenset({"loudness"}) if settles_loudness(inputs.get("mastering")) else frozenset()
@@ -187,7 +188,8 @@ class MasteringStage(Stage):
             audio_offsets_lu=SUNG_LEVELS_LU,
             plan=plan,
         )
-        # Stems carry the master gain, so they sum to the mix before its limiter.
+        # Stems carry the master gain and one headroom gain (result.stem_gain_db, 0 dB unless a
+        # stem would peak over -1 dBFS), so un-gained by it they sum to the mix before its limiter.
         # Encode everything at once on all cores (libsndfile runs outside the GIL); the MP3 is
         # the slowest, so it starts first. Files are then stored from this thread.
         jobs = {f"master.{fmt}": (result.audio, fmt, "audio") for fmt in reversed(AUDIO_FORMATS)}
@@ -241,6 +243,7 @@ class MasteringStage(Stage):
             "loudness_before": result.loudness_before,
             "integrated_lufs": result.integrated_lufs,
             "gain_db": result.gain_db,
+            "stem_gain_db": result.stem_gain_db,
             "sample_peak_dbfs": result.sample_peak_dbfs,
             "true_peak_dbtp": result.true_peak_dbtp,
             "duration_seconds": result.duration_seconds,

@@ -166,6 +166,13 @@ class MasterType:
     gain_db: float = strawberry_django.field(
         description="Gain applied to the raw mix before the compressor and limiter, in dB."
     )
+    stem_gain_db: float = strawberry_django.field(
+        description="Headroom gain applied alike to every stem file (stem-<name>.flac), in dB, at "
+        "most 0: 0 when every stem peaks at or below -1 dBFS with the master gain alone, else the "
+        "gain that brings the loudest stem sample to -1 dBFS (heavy presets push the mix before "
+        "the limiter far over full scale). The stems' sum times 10^(-stemGainDb/20) is the mix "
+        "before the limiter: the gained raw mix the compressor and limiter work on."
+    )
     sample_peak_dbfs: float = strawberry_django.field(
         description="Highest sample of the master, in dBFS (0 is full scale)."
     )

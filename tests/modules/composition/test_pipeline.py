@@ -137,6 +137,8 @@ def test_a_failing_stage_fails_the_composition_and_keeps_everything_before_it(se
 def test_stems_sum_to_the_master_where_the_limiter_rests() -> None:
     song = compose("calm ambient piano with soft vocals", seed=4, duration=20)
     assert song.master.target_lufs <= -16
+    # A quiet song: every stem has headroom with the master gain alone, so no headroom gain.
+    assert song.master.stem_gain_db == 0.0
     mix, _rate = soundfile.read(song.master.flac.file.open("rb"))
     stems = [soundfile.read(a.file.open("rb"))[0] for a in song.artifacts.filter(kind="stem")]
     assert len(stems) == song.layers.count() + 1 + bool(song.voice.harmony)

@@ -12,7 +12,7 @@ import soundfile
 from scipy import signal
 
 from modules.mastering.encode import encode_audio, mime_type
-from modules.mastering.engine import MasterResult, master, render_and_master
+from modules.mastering.engine import MasteringPlan, MasterResult, master, master_stems, render_and_master
 from modules.mastering.render import RenderTrack, get_renderer
 from tests.conftest import require
 
@@ -144,6 +144,8 @@ def test_rendering_is_deterministic(raw_stems: dict[str, np.ndarray]) -> None:
 
 def test_stems_sum_to_the_mix_before_limiting(raw_stems: dict[str, np.ndarray], mastered) -> None:
     result, stems = mastered
+    # At -14 LUFS every stem has headroom (the drums peak at -2.6 dBFS): no headroom gain.
+    assert result.stem_gain_db == 0.0
     gain = 10 ** (result.gain_db / 20)
     for name, stem in stems.items():
         np.testing.assert_allclose(stem, raw_stems[name] * gain, rtol=1e-5, atol=1e-6)
@@ -161,6 +163,34 @@ def test_stems_sum_to_the_mix_before_limiting(raw_stems: dict[str, np.ndarray], 
     np.testing.assert_allclose(
         quiet.audio, sum(raw_stems.values()) * 10 ** (quiet.gain_db / 20), rtol=1e-5, atol=1e-6
     )
+
+
+def test_heavy_compression_scales_every_stem_alike_so_none_clips(raw_stems: dict[str, np.ndarray]) -> None:
+    """4:1 from -24 dBFS at -14 LUFS: the gain before the limiter is ~39 dB, so with the master gain
+    alone the drum stem would peak ~+25 dBFS and clip in its 16-bit FLAC. One headroom gain for all
+    stems brings the loudest to -1 dBFS, and un-gained they still sum to the pre-limiter mix."""
+    plan = MasteringPlan(compression_ratio=4.0, compression_threshold_db=-24.0)
+    result, stems = master_stems(raw_stems, RATE, -14.0, plan)
+    pre = sum(s.astype(np.float64) for s in raw_stems.values()) * 10 ** (result.gain_db / 20)
+    assert np.max(np.abs(pre)) > 10.0  # the mix before the limiter is far over full scale
+    decoded = {
+        name: soundfile.read(io.BytesIO(encode_audio(stem, RATE, "flac")), dtype="float64")[0]
+        for name, stem in stems.items()
+    }
+    peaks = {name: float(np.max(np.abs(d))) for name, d in decoded.items()}
+    assert max(peaks.values()) < 1.0, peaks  # nothing reached full scale, so nothing clipped
+    assert max(peaks.values()) == pytest.approx(10 ** (-1 / 20), abs=2 / 32768)  # the loudest at -1 dBFS
+    assert -40.0 < result.stem_gain_db < -10.0, result.stem_gain_db
+    # Un-gained, the decoded stems sum to the pre-limiter mix: off by at most the 16-bit rounding
+    # of each stem (and libsndfile's 32767/32768 scale), scaled back by the headroom gain.
+    ungain = 10 ** (-result.stem_gain_db / 20)
+    total = sum(decoded.values()) * ungain
+    assert np.max(np.abs(total - pre)) <= len(stems) * 2 / 32768 * ungain
+    # Each stem is its raw stem times one and the same gain.
+    for name, stem in stems.items():
+        np.testing.assert_allclose(
+            stem, raw_stems[name] * 10 ** ((result.gain_db + result.stem_gain_db) / 20), rtol=1e-5, atol=1e-7
+        )
 
 
 def test_encoded_files_decode_to_the_master(mastered) -> None:

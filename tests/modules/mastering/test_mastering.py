@@ -5,6 +5,7 @@ on the files (loudness with pyloudnorm, spectra and stereo with plain FFTs), not
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ MASTER = """query($id: ID!) {
     status
     stages { name reused }
     master {
-      preset targetLufs integratedLufs ceilingDbtp gainDb
+      preset targetLufs integratedLufs ceilingDbtp gainDb stemGainDb
       presetValues { targetLufs eqTiltDbPerOctave stereoWidth compressionRatio }
       measurements { name unit target before achieved }
       referenceMatch { referenceId name referenceLufs distanceBeforeDb distanceAfterDb shrank eq
@@ -127,6 +128,13 @@ def master_audio(composition: Composition) -> np.ndarray:
         return soundfile.read(handle, dtype="float64")[0]
 
 
+def stem_files(composition: Composition) -> dict[str, np.ndarray]:
+    return {
+        a.name: soundfile.read(a.file.open("rb"), dtype="float64")[0]
+        for a in composition.artifacts.filter(kind="stem", current=True)
+    }
+
+
 def version_master(composition: Composition, number: int) -> np.ndarray:
     artifact = composition.versions.get(number=number).artifacts.get(name="master.wav")
     with artifact.file.open("rb") as handle:
@@ -175,6 +183,24 @@ def test_presets_are_applied_and_measured_and_remastering_reruns_only_mastering(
     shown = read(gid, ada)
     assert (shown["master"]["preset"], shown["master"]["targetLufs"]) == ("club", -9.0)
     assert measures(shown)["integrated_loudness"]["achieved"] == pytest.approx(lufs(club), abs=0.05)
+    # Its stems: the mix before the limiter sits over full scale at -9 LUFS, so every stem shares
+    # one negative headroom gain that puts the loudest sample at -1 dBFS: no stem file clips.
+    stems = stem_files(song)
+    assert len(stems) >= 4
+    peaks = [float(np.max(np.abs(stem))) for stem in stems.values()]
+    assert max(peaks) < 1.0 and max(peaks) == pytest.approx(10 ** (-1 / 20), abs=3 / 32768), peaks
+    stem_gain = shown["master"]["stemGainDb"]
+    assert stem_gain < 0
+    sheet = json.loads(song.artifacts.get(name="composition.json", current=True).file.open("rb").read())
+    assert sheet["master"]["stem_gain_db"] == stem_gain
+    # Un-gained, they sum to the mix before the limiter, which is over full scale, and of which the
+    # master is that mix times one gain envelope (<= 1, the same for both channels).
+    pre = sum(stems.values()) * 10 ** (-stem_gain / 20)
+    assert np.max(np.abs(pre)) > 1.0
+    loud = np.all(np.abs(pre) > 0.1, axis=1)
+    ratio = club[loud] / pre[loud]
+    assert np.all(ratio > 0) and np.all(ratio <= 1.0 + 2e-3)
+    np.testing.assert_allclose(ratio[:, 0], ratio[:, 1], atol=5e-3)
 
     # 2. Re-mastered for streaming: only the mastering stage runs again.
     run(django_capture_on_commit_callbacks, UPDATE, {"id": gid, "preset": "streaming"}, ada)

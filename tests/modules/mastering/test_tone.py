@@ -139,7 +139,12 @@ def test_a_plan_is_applied_and_measured_and_the_stems_still_sum_to_the_mix() -> 
     # Compression is measured on the finished audio: the ratio as set (the limiter is idle at
     # -14 LUFS here), and the loud/quiet swing of the song is smaller.
     assert measures["compression_ratio"]["achieved"] == pytest.approx(4.0, abs=0.2)
-    mix = sum(shaped.values())
+    # 4:1 from -24 dBFS takes ~29 dB of gain before the limiter: with it alone the pad would peak
+    # ~+20 dBFS. One headroom gain for every stem keeps the loudest at -1 dBFS, and the stems,
+    # un-gained by it, sum to the mix before the limiter.
+    assert max(float(np.max(np.abs(s))) for s in shaped.values()) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
+    assert result.stem_gain_db < -15.0
+    mix = sum(s.astype(np.float64) for s in shaped.values()) * 10 ** (-result.stem_gain_db / 20)
     assert np.all(np.abs(result.audio) <= np.abs(mix) + 1e-4)  # audio = mix * envelope, envelope <= 1
 
     def swing(audio: np.ndarray) -> float:
@@ -213,14 +218,15 @@ def test_steady_levels_come_out_at_the_ratio_set(ratio: float, threshold: float)
 
 def test_the_reported_ratio_is_read_on_the_finished_master_limiter_and_all() -> None:
     """At a loud target the limiter works on top of the compressor: the ratio the report gives
-    is what the finished audio shows against the dynamics' input (the stems as returned sum to
-    it), measured here, and more than the compressor's own."""
+    is what the finished audio shows against the dynamics' input (the stems as returned, un-gained
+    by their common headroom gain, sum to it), measured here, and more than the compressor's own."""
     stems = song_like()
     result, shaped = master_stems(
         stems, RATE, -9.0, MasteringPlan(compression_ratio=3.0, compression_threshold_db=-14.0)
     )
     assert result.integrated_lufs == pytest.approx(-9.0, abs=0.5) and result.true_peak_dbtp <= -1.0
-    measured = through_threshold_ratio(level_db(sum(shaped.values())), level_db(result.audio), -14.0)
+    dynamics_input = sum(s.astype(np.float64) for s in shaped.values()) * 10 ** (-result.stem_gain_db / 20)
+    measured = through_threshold_ratio(level_db(dynamics_input), level_db(result.audio), -14.0)
     reported = {m["name"]: m["achieved"] for m in result.report["measures"]}["compression_ratio"]
     assert reported == pytest.approx(measured, abs=0.05)
     assert measured > 3.3, measured  # the limiter's share: the compressor alone gives 3.0
