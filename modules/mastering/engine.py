@@ -537,16 +537,17 @@ def master_stems(
         result.report = mastering_report(mix, before_bands, result, plan, gains, equalised)
     else:
         reference = list(plan.reference_bands)
-        before = tone.spectral_distance(before_bands, reference)
         attempts: list[dict[str, Any]] = []
         for name in MATCH_ATTEMPTS:
             gains = _attempt_gains(name, mix, sample_rate, reference)
             result, shaped, equalised = _shaped_master(raw, mix, sample_rate, target_lufs, plan, gains)
-            after = tone.spectral_distance(tone.band_levels(result.audio, sample_rate), reference)
-            attempts.append({"eq": name, "distance_after_db": round(after, 3)})
-            if after < before:
+            # The report measures the distances (the master's bands take ~0.4 s a minute of audio).
+            result.report = mastering_report(mix, before_bands, result, plan, gains, equalised)
+            match = result.report["reference"]
+            attempts.append({"eq": name, "distance_after_db": match["distance_after_db"]})
+            if match["shrank"]:
                 break
-        result.report = mastering_report(mix, before_bands, result, plan, gains, equalised, attempts)
+        match.update(eq=name, attempts=attempts)
     gain = np.float32(db_to_gain(result.gain_db))
     stems = {name: (stem * gain).astype(np.float32) for name, stem in shaped.items()}
     result.stem_gain_db = stem_headroom_db(stems.values())
@@ -580,13 +581,13 @@ def mastering_report(
     plan: MasteringPlan,
     gains: list[float] | None,
     equalised: np.ndarray | None = None,
-    attempts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Each target against what the master measures, and the reference match when there is one.
 
     The width is measured against the mix as the EQ left it (`equalised`), since an EQ alone
-    moves the side-to-mid ratio when the side and the mid have different spectra. `attempts` are
-    the reference match's EQs tried in turn (master_stems), the last the one shipped."""
+    moves the side-to-mid ratio when the side and the mid have different spectra. The match's
+    `eq` and `attempts` say this master's EQ was the first tried; master_stems, which tries the
+    others in turn when it did not shrink the distance, sets what it really tried."""
     after_bands = tone.band_levels(result.audio, result.sample_rate)
     width = tone.measured_width(mix if equalised is None else equalised, result.audio)
     matching = plan.reference_bands is not None
@@ -620,13 +621,12 @@ def mastering_report(
         shared = tone.useful_bands(before_bands) & tone.useful_bands(reference)
         before = tone.spectral_distance(before_bands, reference)
         after = tone.spectral_distance(after_bands, reference)
-        tried = attempts or [{"eq": MATCH_ATTEMPTS[0], "distance_after_db": round(after, 3)}]
         report["reference"] = {
             "distance_before_db": round(before, 3),
             "distance_after_db": round(after, 3),
-            "eq": tried[-1]["eq"],  # the EQ the master carries (one of MATCH_ATTEMPTS)
+            "eq": MATCH_ATTEMPTS[0],  # the EQ the master carries (one of MATCH_ATTEMPTS)
             "shrank": after < before,
-            "attempts": tried,
+            "attempts": [{"eq": MATCH_ATTEMPTS[0], "distance_after_db": round(after, 3)}],
             "bands": [
                 {
                     "frequency": round(centre, 1),
