@@ -9,10 +9,9 @@ from modules.composition.stages import InputError, Progress, Stage, stage_seed
 
 from . import selectors
 from .catalog import GENRES
-from .engine import blend_genres
+from .engine import MAX_TEMPO, MIN_TEMPO, blend_genres
 from .models import GenreBlend
 
-MIN_TEMPO, MAX_TEMPO = 40.0, 220.0
 MAX_WEIGHT = 100  # weights are relative; a bound keeps a blend's arithmetic sane
 
 
